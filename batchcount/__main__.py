@@ -1,0 +1,3 @@
+from batchcount.cli import main
+
+main()

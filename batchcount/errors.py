@@ -1,0 +1,48 @@
+"""User-facing errors and exit codes.
+
+Every error carries a message that says what is wrong, where, and how to fix it. The CLI
+prints the message (never a traceback) and exits with the error's code.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # finished, but some rows are invalid or failed
+EXIT_USAGE = 2  # usage error or unreadable input; nothing was sent
+EXIT_STOPPED = 3  # stopped early: key rejected, funds out, budget, declined
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+class BatchcountError(Exception):
+    """Base class: an error a user can act on."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(BatchcountError):
+    """Bad options or mapping: nothing was read or sent."""
+
+
+class InputFileError(BatchcountError):
+    """The input file cannot be read as a spreadsheet."""
+
+
+class OutputFileError(BatchcountError):
+    """The output file cannot be written (locked by Excel, no permission, ...)."""
+
+
+class JournalError(BatchcountError):
+    """The journal beside the output is damaged or belongs to another job."""
+
+
+class StopRun(BatchcountError):
+    """The run must stop now (key rejected, funds out, wrong base URL)."""
+
+    exit_code = EXIT_STOPPED

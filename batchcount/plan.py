@@ -1,0 +1,131 @@
+"""From checked rows to billable requests: fingerprints, duplicate merging, cost estimate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from batchcount.rows import RowCheck
+
+LIST_PRICE = {"realtime": 0.04, "database": 0.0}
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split()).casefold()
+    if isinstance(value, (list, tuple)):
+        items = [_canonical(v) for v in value]
+        # Lists of scalars are sets to the API (any value matches); nested lists (personas)
+        # keep their order because position carries meaning there.
+        if all(not isinstance(i, (list, dict)) for i in items):
+            return sorted(set(items), key=lambda v: (str(type(v)), v))
+        return items
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
+def fingerprint(body: dict[str, Any], mode: str) -> str:
+    """Same segment -> same fingerprint, whatever the field order, list order, case or spacing."""
+    text = json.dumps(
+        [mode, _canonical(body)], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def request_json(body: dict[str, Any]) -> str:
+    """The exact JSON text sent (and shown in the `request` column)."""
+    return json.dumps(body, ensure_ascii=False, separators=(", ", ": "))
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    check: RowCheck
+    fingerprint: str | None = None  # valid rows only
+    duplicate_of: int | None = None  # row number that carries this segment's request
+
+
+@dataclass
+class Plan:
+    mode: str
+    rows: list[PlannedRow]
+    requests: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # fp -> body, first-seen order
+    first_row: dict[str, int] = field(default_factory=dict)  # fp -> row number that is sent
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.check.status == status)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for r in self.rows if r.duplicate_of is not None)
+
+
+def make_plan(checks: Sequence[RowCheck], mode: str) -> Plan:
+    plan = Plan(mode=mode, rows=[])
+    for check in checks:
+        if check.status != "valid" or check.body is None:
+            plan.rows.append(PlannedRow(check))
+            continue
+        fp = fingerprint(check.body, mode)
+        first = plan.first_row.get(fp)
+        if first is None:
+            plan.first_row[fp] = check.row_number
+            plan.requests[fp] = check.body
+        plan.rows.append(PlannedRow(check, fp, first))
+    return plan
+
+
+@dataclass(frozen=True)
+class Estimate:
+    rows: int
+    valid: int
+    invalid: int
+    blank: int
+    duplicates: int
+    distinct: int  # distinct segments among valid rows
+    already_done: int  # distinct segments the journal already answered
+    billable: int  # requests that will be sent
+    price: float
+    price_source: str
+    cost: float
+    saved_by_merging: float
+    saved_by_resuming: float
+
+
+def estimate(
+    plan: Plan, price: float, price_source: str, done: Collection[str] = frozenset()
+) -> Estimate:
+    distinct = len(plan.requests)
+    already = sum(1 for fp in plan.requests if fp in done)
+    billable = distinct - already
+    return Estimate(
+        rows=len(plan.rows),
+        valid=plan.count("valid"),
+        invalid=plan.count("invalid"),
+        blank=plan.count("blank"),
+        duplicates=plan.duplicates,
+        distinct=distinct,
+        already_done=already,
+        billable=billable,
+        price=price,
+        price_source=price_source,
+        cost=round(billable * price, 6),
+        saved_by_merging=round(plan.duplicates * price, 6),
+        saved_by_resuming=round(already * price, 6),
+    )
+
+
+def money(amount: float) -> str:
+    """$0.24, $1,234.56, -$0.50; amounts under $1 keep sub-cent digits ($0.004, $0.0125)."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if 0 < amount < 1 and abs(amount - round(amount, 2)) > 1e-9:
+        digits = format(Decimal(repr(amount)).normalize(), "f")  # no float noise, no "1e-05"
+        return f"{sign}${digits}"
+    return f"{sign}${amount:,.2f}"

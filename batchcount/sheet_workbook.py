@@ -1,0 +1,345 @@
+"""Excel workbooks (XLSX/XLSM/XLS, also XLSB/ODS) read through fastexcel (calamine).
+
+Used by `batchcount.sheet`. Every cell is read as text (dtypes="string"): calamine's type
+inference would turn text after row 1000 of a numeric column into null. Rows are loaded from
+row 1 (skip_rows=0) and padded on the left, so a table starting at B3 keeps Excel's numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from batchcount.errors import InputFileError, UsageError
+
+# calamine logs warnings (e.g. "'chartsheet' not a valid worksheet") through Python logging;
+# without a handler they would reach stderr via logging.lastResort and clutter the CLI.
+logging.getLogger("calamine").addHandler(logging.NullHandler())
+
+_MAX_UNZIPPED = 1 << 30  # 1 GiB
+_RATIO_CHECK_ABOVE = 100 * 1000 * 1000
+_MAX_RATIO = 200
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_FORMAT_WORDS = {
+    "xlsx": "an Excel workbook (.xlsx)",
+    "xlsm": "an Excel macro-enabled workbook (.xlsm)",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "xlsb": "an Excel binary workbook (.xlsb)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+}
+_SHOWN_SHEETS = 12
+
+
+@dataclass(frozen=True)
+class WorkbookTable:
+    rows: list[list[str]]  # from spreadsheet row 1; column i is Excel column i
+    blank: list[bool]  # per row: every cell empty or whitespace
+    sheet: str
+    sheets: list[str]
+    notes: list[str]
+    first_column: int  # 0-based Excel column of the used range (columns before it are "")
+
+
+def inspect_zip(path: Path, name: str, ext: str) -> str:
+    """Refuse damaged zips, zip bombs and non-workbooks; return the workbook format."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            members = {i.filename for i in infos}
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in members else b""
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in members else b""
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise InputFileError(
+            f"{name} is damaged: it is not a complete zip archive, as an .xlsx must be ({exc}); "
+            "it may have been cut short while downloading or copying: get a fresh copy, or "
+            "open it in Excel and let Excel repair it"
+        ) from None
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > _MAX_UNZIPPED or (total > _RATIO_CHECK_ABOVE and total > _MAX_RATIO * packed):
+        raise InputFileError(
+            f"{name} would unpack to {_size(total)} from {_size(packed)}, which "
+            "looks like a zip bomb (limits: 1 GiB, or 200x compression above 100 MB); if it is "
+            "a genuine workbook, save the sheet as .csv and read that instead"
+        )
+    if b"ms-excel.sheet.binary" in types:
+        return "xlsb"
+    if b"spreadsheetml" in types or "xl/workbook.xml" in members:
+        return "xlsm" if ext == ".xlsm" or b"macroEnabled" in types else "xlsx"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
+    kind = "a zip archive"
+    if any(m.startswith("word/") for m in members):
+        kind = "a Word document"
+    elif any(m.startswith("ppt/") for m in members):
+        kind = "a PowerPoint presentation"
+    listed = ", ".join(sorted(members)[:5]) or "nothing"
+    raise InputFileError(
+        f"{name} is {kind}, not an Excel workbook (it contains: {listed}); "
+        "point batchcount at the .xlsx or .csv file that holds the segments"
+    )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{count} bytes"
+
+
+def inspect_ole(path: Path, name: str, ext: str) -> str:
+    """An OLE2 container is an .xls workbook or an encrypted (password-protected) workbook."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if _ENCRYPTED_MARK in data:
+        raise InputFileError(
+            f"{name} is password-protected (encrypted), so it cannot be read; open it in "
+            "Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+            "Password, clear it), save, and try again"
+        )
+    return "xls"
+
+
+def read_workbook(
+    path: Path, name: str, fmt: str, sheet: str | None, *, read_bytes: bool
+) -> WorkbookTable:
+    """Read the chosen sheet (or the first visible sheet with data) as text rows."""
+    try:
+        # Bytes let calamine detect the format from content when the extension is wrong.
+        reader = fastexcel.read_excel(path.read_bytes() if read_bytes else path)
+        names = list(reader.sheet_names)
+    except Exception as exc:  # calamine raises several types; all mean "cannot read"
+        raise InputFileError(_unreadable(name, fmt, path.suffix.lower(), exc)) from None
+    if not names:
+        raise InputFileError(f"{name} has no sheets; save a sheet with the segments and retry")
+    listing = _listing(names)
+    notes = [_FORMAT_WORDS[fmt][0].upper() + _FORMAT_WORDS[fmt][1:]]
+    if sheet is not None:
+        chosen = _match_sheet(sheet, names, name)
+        frame = _load(reader, chosen, name)
+        if frame is None:
+            others = [n for n in names if n != chosen and _has_data(reader, n, name)]
+            hint = f"sheets with data: {_listing(others)}" if others else "every sheet is empty"
+            raise InputFileError(
+                f"sheet {chosen!r} in {name} is empty; choose another with --sheet ({hint})"
+            )
+    else:
+        chosen, frame = _first_with_data(reader, names, name, listing)
+        if chosen != names[0]:
+            notes.append(f"sheet {names[0]!r} has no data (or is hidden); read {chosen!r}")
+    notes.append(f"sheet {chosen!r} ({names.index(chosen) + 1} of {len(names)}: {listing})")
+    rows, blank, offset, _ = frame
+    if fmt in {"xlsx", "xlsm"}:
+        notes.extend(_patch_formula_cells(path, chosen, rows, blank))
+    return WorkbookTable(rows, blank, chosen, names, notes, offset)
+
+
+def _unreadable(name: str, fmt: str, ext: str, exc: Exception) -> str:
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    if fmt == "xls" and ext in {".xlsx", ".xlsm"}:
+        return (
+            f"{name} is not a readable {ext} file: it is encrypted or an old .xls workbook "
+            f"renamed ({detail}); open it in Excel, remove any password, and save it as .xlsx"
+        )
+    if fmt == "xls":
+        return (
+            f"{name} could not be read as an Excel 97-2003 workbook ({detail}); if it is "
+            "password-protected remove the password, then save it in Excel as .xlsx and retry"
+        )
+    return (
+        f"{name} could not be read as {_FORMAT_WORDS[fmt]} ({detail}); it may be damaged: "
+        "open it in Excel, save it again (or as .csv) and retry"
+    )
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:_SHOWN_SHEETS])
+    return shown + (f", ... ({len(names)} sheets)" if len(names) > _SHOWN_SHEETS else "")
+
+
+def _match_sheet(wanted: str, names: list[str], name: str) -> str:
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    if wanted.strip().isdigit() and 1 <= int(wanted) <= len(names):
+        return names[int(wanted) - 1]  # --sheet 2 means the second sheet
+    raise UsageError(
+        f"{name} has no sheet named {wanted!r}; its sheets are: {', '.join(names)}. Pass "
+        "one of these names to --sheet (quote names with spaces)"
+    )
+
+
+_Frame = tuple[list[list[str]], list[bool], int, bool]  # rows, blank, column offset, visible
+
+
+def _first_with_data(
+    reader: fastexcel.ExcelReader, names: list[str], name: str, listing: str
+) -> tuple[str, _Frame]:
+    hidden: tuple[str, _Frame] | None = None
+    failure: InputFileError | None = None
+    for sheet_name in names:
+        try:
+            frame = _load(reader, sheet_name, name)
+        except InputFileError as exc:
+            failure = failure or exc  # one odd sheet should not hide the others
+            continue
+        if frame is None:
+            continue
+        if frame[3]:
+            return sheet_name, frame
+        hidden = hidden or (sheet_name, frame)
+    if hidden is not None:
+        return hidden  # only hidden sheets have data: better than refusing
+    if failure is not None:
+        raise failure
+    raise InputFileError(
+        f"{name} has no data: its sheets ({listing}) are all empty; put the segments on a "
+        "sheet with a header row and save again"
+    )
+
+
+def _has_data(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> bool:
+    try:
+        return _load(reader, sheet_name, name) is not None
+    except InputFileError:
+        return False
+
+
+def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame | None:
+    """Rows from spreadsheet row 1 as text, padded to Excel's columns; None if empty."""
+    try:
+        # skip_rows=0 keeps leading blank rows, so row i of the frame is spreadsheet row i + 1.
+        ws = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
+        columns = ws.available_columns()
+        offset = columns[0].absolute_index if columns else 0
+        visible = ws.visible == "visible"
+        frame = ws.to_polars()
+    except Exception as exc:  # calamine raises several types; all mean "cannot read"
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputFileError(
+            f"sheet {sheet_name!r} of {name} could not be read ({detail}); open the file in "
+            "Excel, save it again (or save that sheet as .csv) and retry"
+        ) from None
+    if frame.width == 0 or frame.height == 0:
+        return None
+    frame = frame.select(pl.all().cast(pl.String).fill_null(""))
+    blank = (
+        frame.select(pl.all_horizontal(pl.all().str.strip_chars() == "").alias("blank"))
+        .to_series()
+        .to_list()
+    )
+    if all(blank):
+        return None
+    if offset:
+        pads = [pl.lit("").alias(f"__pad{i}") for i in range(offset)]
+        frame = frame.select([*pads, pl.all()])
+    rows = [list(r) for r in frame.rows()]
+    return rows, blank, offset, visible
+
+
+def _patch_formula_cells(
+    path: Path, sheet_name: str, rows: list[list[str]], blank: list[bool]
+) -> list[str]:
+    """Show error cells as Excel does (#N/A) and count formulas without a saved value.
+
+    calamine reads both as empty; an empty #N/A would silently drop a filter from a request.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet_name)
+            xml = archive.read(part) if part else b""
+    except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError):
+        return []
+    missing, errors = _scan_cells(xml)
+    for (row, col), text in errors.items():
+        if row < len(rows) and col < len(rows[row]) and not rows[row][col]:
+            rows[row][col] = text
+            blank[row] = False
+    notes = []
+    if errors:
+        kinds = ", ".join(sorted(set(errors.values())))
+        cells = "1 cell shows" if len(errors) == 1 else f"{len(errors)} cells show"
+        notes.append(f"{cells} an Excel error ({kinds}); fix them in Excel")
+    if missing:
+        cells = "1 formula cell" if missing == 1 else f"{missing} formula cells"
+        notes.append(f"{cells} had no saved value; open and save the file in Excel")
+    return notes
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    book = ET.fromstring(archive.read("xl/workbook.xml"))
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    rel_id = None
+    for element in book.iter():
+        if element.tag.endswith("}sheet") and element.get("name") == sheet_name:
+            rel_id = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+    for element in rels.iter():
+        if rel_id is not None and element.get("Id") == rel_id:
+            target = element.get("Target") or ""
+            if target.startswith("/"):
+                return target[1:]
+            return posixpath.normpath(posixpath.join("xl", target))
+    return None
+
+
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+
+
+def _scan_cells(xml: bytes) -> tuple[int, dict[tuple[int, int], str]]:
+    """(formula cells without a cached value, {(row0, col0): error text}) of a sheet part."""
+    found = re.search(rb"<(\w+:)?sheetData\b", xml)
+    if found is None:
+        return 0, {}
+    raw_prefix = found.group(1) or b""
+    if b"<" + raw_prefix + b"f" not in xml and b't="e"' not in xml:
+        return 0, {}  # the usual case: a plain literal search, no regex over the whole part
+    prefix = re.escape(raw_prefix)
+    formula = re.compile(b"<" + prefix + rb"f[\s>/]")
+    value = re.compile(b"<" + prefix + rb"v(?:\s[^>]*)?>(.*?)</" + prefix + b"v>", re.S)
+    cell_open = b"<" + raw_prefix + b"c "
+    cell_close = b"</" + raw_prefix + b"c>"
+    marks = [m.start() for m in formula.finditer(xml)]
+    at = xml.find(b' t="e"')
+    while at >= 0:
+        marks.append(at)
+        at = xml.find(b' t="e"', at + 1)
+    missing = 0
+    errors: dict[tuple[int, int], str] = {}
+    seen: set[int] = set()
+    for mark in sorted(marks):
+        start = xml.rfind(cell_open, 0, mark + 1)
+        if start < 0 or start in seen:
+            continue
+        seen.add(start)
+        head_end = xml.find(b">", start)
+        end = xml.find(cell_close, start)
+        if xml[head_end - 1 : head_end] == b"/" or end < mark:
+            continue  # self-closing cell, or the mark is not inside this cell
+        head, body = xml[start:head_end], xml[head_end + 1 : end]
+        typed = _CELL_TYPE.search(head)
+        kind = typed.group(1) if typed else b"n"
+        cached = value.search(body)
+        if kind == b"e" and cached and cached.group(1):
+            ref = _CELL_REF.search(head)
+            if ref:
+                col = 0
+                for ch in ref.group(1):
+                    col = col * 26 + ch - 64
+                text = cached.group(1).decode("utf-8", "replace")
+                errors[(int(ref.group(2)) - 1, col - 1)] = text
+        if formula.search(body) and (cached is None or (not cached.group(1) and kind != b"str")):
+            missing += 1
+    return missing, errors
