@@ -85,6 +85,11 @@ class SandboxConfig:
 class SandboxStats:
     """Counters over API requests (the /_sandbox/* control endpoints are not counted).
 
+    `requests` counts every API request, protocol errors included; `count_requests` those
+    to the two count paths (401s included); `ok_answers`, `billed_amount` and
+    `answered_bodies` only their 200s, counted when the answer is ready, even if the client
+    gave up waiting (as a live server would bill it).
+
     Written by the server thread, read by anyone: use `snapshot()` for a consistent view.
     """
 
@@ -477,6 +482,8 @@ class SandboxServer:
             try:
                 asyncio.run(self._main(ready))
             except BaseException as exc:  # reported to start(); the thread must not die loudly
+                if ready.is_set():
+                    logger.exception("sandbox loop crashed")
                 failure.append(exc)
             finally:
                 ready.set()

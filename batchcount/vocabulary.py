@@ -71,39 +71,47 @@ def suggest(value: str, candidates: Sequence[str], *, limit: int = 3) -> list[st
     return list(_suggest(value, tuple(candidates), limit))
 
 
-def _close_word(word: str, other: str) -> bool:
-    if word == other:
-        return True
-    if len(word) < 4 or len(other) < 4:  # short words: a one-letter change is another word
-        return False
-    return difflib.SequenceMatcher(None, word, other).ratio() >= 0.8
+@lru_cache(maxsize=64)
+def _prepared(
+    candidates: tuple[str, ...],
+) -> tuple[tuple[frozenset[str], ...], list[str], tuple[str, ...]]:
+    """Per-candidate word sets, all distinct words and keys, worked out once per list."""
+    words = tuple(_tokens(c) for c in candidates)
+    return words, sorted(set().union(*words)), tuple(_key(c) for c in candidates)
 
 
 @lru_cache(maxsize=4096)
 def _suggest(value: str, candidates: tuple[str, ...], limit: int) -> tuple[str, ...]:
-    found: dict[str, None] = {}  # ordered set
-    folded = value.casefold()
-    vkey = _key(value)
-    found.update((c, None) for c in candidates if c.casefold() == folded or _key(c) == vkey)
+    folded, vkey, vt = value.casefold(), _key(value), _tokens(value)
+    words, vocabulary, keys = _prepared(candidates)
+    found = dict.fromkeys(c for c, k in zip(candidates, keys, strict=True) if k == vkey)
 
     def ratio(c: str) -> float:
         return difflib.SequenceMatcher(None, folded, c.casefold()).ratio()
 
-    vt = _tokens(value)
     if vt:
-        contained = [c for c in candidates if (ct := _tokens(c)) and (vt <= ct or ct <= vt)]
+        contained = [
+            c for c, ct in zip(candidates, words, strict=True) if ct and (vt <= ct or ct <= vt)
+        ]
         contained.sort(key=lambda c: (len(vt ^ _tokens(c)), -ratio(c), c))
-        found.update((c, None) for c in contained)
+        found.update(dict.fromkeys(contained))
     if not found:  # spelling fallbacks only: they would add noise ('Marketing' ~ 'Farming')
         by_fold = {c.casefold(): c for c in reversed(candidates)}  # first spelling wins
         close = difflib.get_close_matches(folded, list(by_fold), n=limit, cutoff=0.7)
-        found.update((by_fold[c], None) for c in close)
+        found.update(dict.fromkeys(by_fold[c] for c in close))
     if not found and vt:  # words spelt nearly right: 'Sofware' finds 'Software Development'
+        # Short words must match exactly: one letter changes them into another word.
+        near = {
+            t: set(difflib.get_close_matches(t, vocabulary, len(vocabulary), 0.8))
+            if len(t) >= 4
+            else {t}
+            for t in vt
+        }
         fuzzy = [
-            c for c in candidates if all(any(_close_word(t, u) for u in _tokens(c)) for t in vt)
+            c for c, ct in zip(candidates, words, strict=True) if all(near[t] & ct for t in vt)
         ]
         fuzzy.sort(key=lambda c: (len(_tokens(c)) - len(vt), -ratio(c), c))
-        found.update((c, None) for c in fuzzy)
+        found.update(dict.fromkeys(fuzzy))
     return tuple(found)[:limit]
 
 

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,6 +95,11 @@ class Summary:
     extra: Sequence[tuple[str, str]] = ()
 
 
+# A Summary, or a function returning one: it is called only after every row has been written,
+# so totals tallied while the rows stream out are complete.
+SummarySource = Summary | Callable[[], Summary]
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """Yield a binary file that replaces `path` only if the block completes."""
@@ -157,7 +162,7 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def write_output(
-    path: Path, headers: Sequence[str], rows: Iterable[ResultRow], summary: Summary
+    path: Path, headers: Sequence[str], rows: Iterable[ResultRow], summary: SummarySource
 ) -> None:
     """Write the results in the format the file name asks for."""
     suffix = Path(path).suffix.lower()
@@ -250,7 +255,7 @@ def write_workbook(
     path: Path,
     headers: Sequence[str],
     rows: Iterable[ResultRow],
-    summary: Summary,
+    summary: SummarySource,
     *,
     chart_rows: int = 30,
 ) -> None:
@@ -265,7 +270,8 @@ def write_workbook(
         # The small shell is built only after the rows: openpyxl's own temp files are never
         # left behind by a failing rows iterable.
         _write_results_shell(results, headers, stream)
-        _write_summary(summary_ws, summary, stream.chart_points)
+        resolved = summary() if callable(summary) else summary
+        _write_summary(summary_ws, resolved, stream.chart_points)
         shell = io.BytesIO()
         wb.save(shell)
         _splice(shell, results.path[1:], body, fh, macro_enabled=path.suffix.lower() == ".xlsm")

@@ -14,7 +14,6 @@ from typing import Any
 import openpyxl
 import pytest
 
-from batchcount import workbook as wbmod
 from batchcount.errors import OutputFileError
 from batchcount.workbook import (
     EXCEL_CELL_LIMIT,
@@ -264,13 +263,13 @@ def test_failing_rows_keep_the_old_file(out: Path) -> None:
     assert [p.name for p in out.parent.iterdir()] == [out.name]
 
 
-def test_locked_target_raises_output_file_error(out: Path, monkeypatch: Any) -> None:
+def test_locked_target_raises_output_file_error(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out.write_bytes(b"open in Excel")
 
     def locked(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(wbmod.os, "replace", locked)
+    monkeypatch.setattr("batchcount.workbook.os.replace", locked)
     with pytest.raises(OutputFileError, match="close it in Excel") as info:
         write_workbook(out, HEADERS, sample_rows(), make_summary())
     assert str(out) in str(info.value)
@@ -372,3 +371,21 @@ def test_csv_failure_keeps_old_file(tmp_path: Path) -> None:
         write_csv(target, HEADERS, rows())
     assert target.read_text(encoding="utf-8") == "old"
     assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_summary_may_be_a_function_called_after_the_rows(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def rows() -> Iterator[ResultRow]:
+        for row in sample_rows():
+            seen.append(row.row_number)
+            yield row
+
+    def late_summary() -> Summary:
+        assert seen == [2, 3, 4, 5]  # totals tallied while streaming are complete by now
+        return make_summary(total_leads=len(seen))
+
+    write_output(tmp_path / "out.xlsx", HEADERS, rows(), late_summary)
+    assert summary_values(tmp_path / "out.xlsx")["Total leads (ok rows)"].value == 4
+    write_output(tmp_path / "out.csv", HEADERS, sample_rows(), late_summary)
+    assert len((tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()) == 5
