@@ -254,11 +254,11 @@ def _check_headcount(value: str, allow_unknown: bool) -> ValueCheck:
             return ValueCheck((repaired,), notes=(note,))
         head = f"'{value}' looks like a date (Excel converts some typed values), not a bucket"
         fix = f"; format the column as Text and type the bucket again {listing}"
-        return _unknown(value, head, fix, allow_unknown, "the API rejects unknown buckets")
+        return _unknown(value, head, fix, False, "the API rejects unknown buckets")
     parsed = _parse_headcount(value)
     if parsed is None:
         head, fix = f"'{value}' is not a headcount bucket", f"; use one of: {buckets}"
-        return _unknown(value, head, fix, allow_unknown, "the API rejects unknown buckets")
+        return _unknown(value, head, fix, False, "the API rejects unknown buckets")
     for name, (lo, hi) in zip(idx.headcounts, idx.headcount_bounds, strict=True):
         # '10000+' and '10001+' both mean the open top bucket, which the API spells '10 000+'.
         top = hi == math.inf and parsed[1] == math.inf and parsed[0] in (lo - 1, lo)
@@ -266,11 +266,15 @@ def _check_headcount(value: str, allow_unknown: bool) -> ValueCheck:
             why = " (the API's spelling of the top bucket)" if top else ""
             return ValueCheck((name,), notes=(f"'{value}' → '{name}'{why}",))
     head, fix = f"'{value}' is not a headcount bucket", f"{_bucket_hint(*parsed)} {listing}"
-    return _unknown(value, head, fix, allow_unknown, "the API rejects unknown buckets")
+    return _unknown(value, head, fix, False, "the API rejects unknown buckets")
 
 
 def _unknown(value: str, head: str, fix: str, allow_unknown: bool, risk: str) -> ValueCheck:
-    """An error (head + fix), or with allow_unknown a warning, the value sent unchanged."""
+    """An error (head + fix), or with allow_unknown a warning, the value sent unchanged.
+
+    Only industries honour --allow-unknown-values: the API itself rejects unknown buckets,
+    company types and filter_empty_vars with a 400, so sending them could never help.
+    """
     if allow_unknown:
         return ValueCheck((value,), warnings=(f"{head}; sent anyway as allowed ({risk}){fix}",))
     return ValueCheck((value,), errors=(head + fix,))
@@ -310,7 +314,7 @@ def _check_company_type(value: str, allow_unknown: bool) -> ValueCheck:
     fix = _did_you_mean(suggest(value, idx.company_types))
     fix += f" (types: {', '.join(idx.company_types)})"
     head = f"'{value}' is not a company type"
-    return _unknown(value, head, fix, allow_unknown, "the API rejects unknown types")
+    return _unknown(value, head, fix, False, "the API rejects unknown types")
 
 
 def _check_seniority(value: str, allow_unknown: bool) -> ValueCheck:
@@ -351,7 +355,7 @@ def _check_empty_var(value: str, allow_unknown: bool) -> ValueCheck:
     fix = _did_you_mean(suggest(value, idx.empty_vars))
     fix += f" (values: {', '.join(idx.empty_vars)})"
     head = f"'{value}' is not a filter_empty_vars value"
-    return _unknown(value, head, fix, allow_unknown, "the API rejects unknown values")
+    return _unknown(value, head, fix, False, "the API rejects unknown values")
 
 
 _CITY_STATE = re.compile(r"(.+?),\s*([A-Z]{2})(?:,\s*(?:USA|US|United States))?")

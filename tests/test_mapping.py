@@ -111,7 +111,7 @@ def test_map_columns_names_aliases_and_passthrough() -> None:
     assert cm.fields == {1: "job_titles", 2: "locations"}
     assert cm.how == {1: "name", 2: "alias"}
     assert cm.passthrough == [0, 3, 4, 5]
-    assert cm.not_sent(headers) == ["Segment", "Notes", "column E", "Job Tittles"]
+    assert cm.not_sent(headers) == ["Segment", "Notes", "Job Tittles"]  # blank header: unnamed
     assert cm.describe(headers) == ["Job Titles -> job_titles", "Geo -> locations"]
     assert len(cm.hints) == 1
     assert "Job Tittles" in cm.hints[0]

@@ -114,15 +114,14 @@ def _respell(draw: st.DrawFn, body: dict[str, Any]) -> dict[str, Any]:
     for key in draw(st.permutations(list(body))):
         value = body[key]
         if isinstance(value, list):
-            value = draw(st.permutations(value))
-            value = [
+            items: list[Any] = [
                 draw(st.sampled_from([v, v.upper(), v.lower(), f"  {v} ", v.replace(" ", "  ")]))
                 if isinstance(v, str)
                 else v
-                for v in value
+                for v in draw(st.permutations(value))
             ]
-            if value and draw(st.booleans()):
-                value = [*value, value[0]]  # a repeat
+            repeat = bool(items) and draw(st.booleans())
+            value = [*items, items[0]] if repeat else items  # a repeated value changes nothing
         out[key] = value
     return out
 
