@@ -147,6 +147,8 @@ def check(**kwargs: Any) -> None:
 
     Exit 0 all rows valid, 1 some invalid, 2 unreadable input or usage error.
     """
+    if kwargs["price"] is not None and kwargs["price"] < 0:
+        raise UsageError(f"--price {kwargs['price']}: a price cannot be negative.")
     prepared = prepare(_input_options(kwargs))
     for line in input_lines(prepared):
         say(line, err=False)

@@ -34,7 +34,6 @@ ALIASES: dict[str, str] = {
     "positions": "job_titles",
     "role": "job_titles",
     "roles": "job_titles",
-    "persona": "job_titles",
     # seniorities
     "seniority": "seniorities",
     "senioritylevel": "seniorities",
@@ -125,8 +124,6 @@ ALIASES: dict[str, str] = {
     "experience": "years_of_experience",
     "yearsexperience": "years_of_experience",
     "connections": "num_of_connections",
-    "email": "find_by_emails",
-    "emails": "find_by_emails",
 }
 
 _NORMALISE_RE = re.compile(r"[\s\-_./()#:]+")
@@ -153,9 +150,21 @@ def guess_field(header: str) -> str | None:
     return index.get(key)
 
 
+# Words too ambiguous to map on their own; they only earn a did-you-mean.
+AMBIGUOUS = {
+    "company": "company_name",
+    "account": "company_name",
+    "size": "company_headcounts",
+    "type": "company_types",
+    "industrytype": "company_industries",
+}
+
+
 def similar_field(header: str) -> str | None:
     """A field the header looks like a misspelling of (for did-you-mean), else None."""
     key = normalise_header(header)
+    if key in AMBIGUOUS:
+        return AMBIGUOUS[key]
     if len(key) < 4:
         return None
     index = _field_index()

@@ -18,7 +18,8 @@ from batchcount.mapping import (
     parse_map_options,
 )
 from batchcount.plan import Plan, make_plan
-from batchcount.rows import Mode, RowCheck, RowOptions, check_row
+from batchcount.errors import UsageError
+from batchcount.rows import Mode, RowCheck, RowOptions, check_row, constant_errors
 from batchcount.sheet import Sheet, read_sheet
 
 
@@ -57,6 +58,9 @@ def prepare(options: InputOptions) -> Prepared:
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
+    problems = constant_errors(columns.constants, row_options)
+    if problems:
+        raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
     checks = check_rows(sheet, columns, row_options)
     return Prepared(sheet, columns, row_options, make_plan(checks, mode), mapping)
 

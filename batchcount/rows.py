@@ -65,6 +65,20 @@ def _from_cell(
     return _FieldResult(check.values or None, errors, check.notes, check.warnings)
 
 
+def constant_errors(constants: dict[str, Any], options: RowOptions) -> list[str]:
+    """Problems with mapping-file constants: checked once, before any row."""
+    return [
+        f"constants.{name}: {error}"
+        for name, value in constants.items()
+        for error in constant_result(name, value, options).errors
+    ]
+
+
+def constant_result(name: str, value: Any, options: RowOptions) -> _FieldResult:
+    cell = constant_cell(name, value, options.separator)
+    return _from_cell(name, cell, options.allow_unknown, "", options.separator)
+
+
 _ORDER = {name: i for i, name in enumerate(all_fields())}
 
 
@@ -106,13 +120,7 @@ def check_row(
     for name, constant in columns.constants.items():
         if name in body:
             continue
-        result = _from_cell(
-            name,
-            constant_cell(name, constant, options.separator),
-            options.allow_unknown,
-            "",
-            options.separator,
-        )
+        result = constant_result(name, constant, options)
         where = f"row {row_number}, mapping-file constant {name}: "
         errors.extend(where + e for e in result.errors)
         notes.extend(where + n for n in result.notes)
@@ -178,8 +186,10 @@ def _structure_errors(
         )
     if options.mode == "database":
         fields = all_fields()
-        for name in body:
-            if fields[name].realtime_only:
+        for name in list(body):
+            if fields[name].realtime_only and body[name] is False:
+                del body[name]  # FALSE means "not this filter": nothing to refuse
+            elif fields[name].realtime_only:
                 errors.append(
                     f"row {row_number}, {_label(name, source, headers, columns)}: "
                     f"{_shown(body[name])}: {name} needs realtime mode; database mode does not "

@@ -32,8 +32,9 @@ def make(
 ) -> tuple[GenerectClient, list[float]]:
     sleeps: list[float] = []
     client = GenerectClient(
-        ClientConfig(base_url="https://api.example.test", api_key=key, max_retries=retries,
-                     backoff_base=0.01),
+        ClientConfig(
+            base_url="https://api.example.test", api_key=key, max_retries=retries, backoff_base=0.01
+        ),
         throttle=Throttle(4),
         transport=httpx.MockTransport(handler),
         sleep=sleeps.append,

@@ -34,8 +34,13 @@ def jobs(n: int, mode: str = "realtime") -> list[Job]:
 
 def client_for(server: SandboxServer, concurrency: int = 4, retries: int = 4) -> GenerectClient:
     return GenerectClient(
-        ClientConfig(base_url=server.url, api_key=SANDBOX_KEY, max_retries=retries,
-                     backoff_base=0.01, timeout=5),
+        ClientConfig(
+            base_url=server.url,
+            api_key=SANDBOX_KEY,
+            max_retries=retries,
+            backoff_base=0.01,
+            timeout=5,
+        ),
         throttle=Throttle(concurrency),
     )
 
@@ -125,8 +130,9 @@ def test_faults_are_retried(tmp_path: Path) -> None:
 
 
 def test_key_rejected_stops(server: SandboxServer, tmp_path: Path) -> None:
-    client = GenerectClient(ClientConfig(base_url=server.url, api_key="nottest"),
-                            throttle=Throttle(2))
+    client = GenerectClient(
+        ClientConfig(base_url=server.url, api_key="nottest"), throttle=Throttle(2)
+    )
     report = Runner(client, Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04).run(jobs(5))
     assert report.exit_code == EXIT_STOPPED and "rejected" in (report.stop_reason or "")
     assert not any(o.status == "ok" for o in report.outcomes.values())
@@ -145,8 +151,9 @@ def test_400_marks_row_failed_and_run_goes_on(server: SandboxServer, tmp_path: P
 
 def test_stop_from_another_thread_cancels_cleanly(tmp_path: Path) -> None:
     with start_sandbox(SandboxConfig(latency=0.2)) as srv:
-        runner = Runner(client_for(srv, 2), Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04,
-                        grace=2.0)
+        runner = Runner(
+            client_for(srv, 2), Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04, grace=2.0
+        )
         threading.Timer(0.3, runner.stop, args=("interrupted (test)", 130)).start()
         report = runner.run(jobs(50))
         assert report.exit_code == 130
