@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from batchcount.errors import UsageError
 from batchcount.mapping import (
     ColumnMap,
     MappingFile,
@@ -18,7 +19,6 @@ from batchcount.mapping import (
     parse_map_options,
 )
 from batchcount.plan import Plan, make_plan
-from batchcount.errors import UsageError
 from batchcount.rows import Mode, RowCheck, RowOptions, check_row, constant_errors
 from batchcount.sheet import Sheet, read_sheet
 
