@@ -268,6 +268,8 @@ class TerminalUI:
         answer = self.stdin.readline()
         if not answer:
             say("(no answer: end of input)")
+        elif not self.stdin.isatty():
+            say(answer.strip())  # a piped answer is not echoed by a terminal: show it
         return answer.strip().lower() in ("y", "yes")
 
     def progress(self, progress: Progress) -> None:

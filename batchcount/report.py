@@ -55,7 +55,11 @@ def rows_line(estimate: Estimate) -> str:
     ]
     line = ", ".join(parts)
     if estimate.duplicates:
-        line += f"; {estimate.duplicates} duplicate rows merged into {estimate.distinct} segments"
+        rows = "row" if estimate.duplicates == 1 else "rows"
+        line += (
+            f"; {estimate.duplicates} duplicate {rows} merged "
+            f"({estimate.distinct} distinct segments)"
+        )
     return line
 
 
