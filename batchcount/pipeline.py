@@ -14,6 +14,7 @@ from batchcount.errors import UsageError
 from batchcount.mapping import (
     ColumnMap,
     MappingFile,
+    guess_field,
     load_mapping_file,
     map_columns,
     parse_map_options,
@@ -53,7 +54,14 @@ def prepare(options: InputOptions) -> Prepared:
     """Everything up to the plan. Raises UsageError / InputFileError; never sends anything."""
     overrides = parse_map_options(options.maps)  # option errors first: cheaper than reading
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
-    sheet = read_sheet(options.path, sheet=options.sheet, encoding=options.encoding)
+    named = {h.casefold() for h in [*overrides, *(mapping.columns if mapping else {})]}
+
+    def is_header(cells: list[str]) -> bool:
+        return any(guess_field(c) or c.strip().casefold() in named for c in cells if c)
+
+    sheet = read_sheet(
+        options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
+    )
     columns = map_columns(sheet.headers, overrides, mapping)
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")

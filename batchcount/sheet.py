@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -57,8 +58,18 @@ def column_label(index: int) -> str:
     return label
 
 
-def read_sheet(path: Path, *, sheet: str | None = None, encoding: str | None = None) -> Sheet:
-    """Read `path` into header + text rows; raise InputFileError/UsageError with the fix."""
+def read_sheet(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
+) -> Sheet:
+    """Read `path` into header + text rows; raise InputFileError/UsageError with the fix.
+
+    `is_header` lets the caller recognise the header row when a title or notes sit above it:
+    the first of the first few non-blank rows it accepts is the header.
+    """
     path = Path(path)
     if encoding is not None:
         _check_encoding_name(encoding)
@@ -67,7 +78,7 @@ def read_sheet(path: Path, *, sheet: str | None = None, encoding: str | None = N
         raw = _from_workbook(path, head, sheet, encoding)
     else:
         raw = _from_text(path, sheet, encoding)
-    header_index, headers, rows, numbers, problems = _shape(raw.records, raw.blank)
+    header_index, headers, rows, numbers, problems = _shape(raw.records, raw.blank, is_header)
     return Sheet(
         path=path,
         format=raw.format,
@@ -199,14 +210,23 @@ def _mismatch_note(path: Path, ext: str, kind: str) -> str:
     return f"{path.name} has {what} but its content is {kind}; read it as such"
 
 
+_HEADER_SEARCH = 10  # non-blank rows looked at for the header when a title sits above it
+
+
 def _shape(
-    records: list[list[str]], blank: list[bool]
+    records: list[list[str]],
+    blank: list[bool],
+    is_header: Callable[[list[str]], bool] | None = None,
 ) -> tuple[int, list[str], list[list[str]], list[int], dict[int, str]]:
-    """Header = first non-blank record; data = the records after it, trailing blanks dropped.
+    """Header = first non-blank record (or the first `is_header` accepts among the first few);
+    data = the records after it, trailing blanks dropped.
 
     Returns (header index, headers, rows, row numbers, problems); record i is row i + 1.
     """
     header_index = blank.index(False)
+    if is_header is not None and not is_header(records[header_index]):
+        candidates = [i for i, b in enumerate(blank) if not b][:_HEADER_SEARCH]
+        header_index = next((i for i in candidates if is_header(records[i])), header_index)
     last = len(blank) - 1 - blank[::-1].index(False)
     headers = list(records[header_index])
     width = _trimmed_width(records, blank, header_index, last, headers)
@@ -274,8 +294,8 @@ def _shape_notes(
 ) -> list[str]:
     notes: list[str] = []
     if header_index:
-        blanks = "row 1 is" if header_index == 1 else f"rows 1-{header_index} are"
-        notes.append(f"header on row {header_index + 1} ({blanks} blank)")
+        above = "row 1" if header_index == 1 else f"rows 1-{header_index}"
+        notes.append(f"header on row {header_index + 1} ({above} above it not read as data)")
     if not rows:
         notes.append("no data rows below the header")
     else:

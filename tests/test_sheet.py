@@ -335,7 +335,7 @@ def test_blank_lines_keep_their_place_and_trailing_ones_are_dropped(tmp_path: Pa
     assert sheet.header_row == 3
     assert sheet.row_numbers == [4, 5, 6, 7]
     assert sheet.rows == [["CTO", "1-10"], ["", ""], ["", ""], ["VP", "11-50"]]
-    assert "header on row 3 (rows 1-2 are blank)" in sheet.notes
+    assert "header on row 3 (rows 1-2 above it not read as data)" in sheet.notes
     assert "4 data rows (rows 4-7), 2 of them blank" in sheet.notes
 
 
@@ -445,7 +445,7 @@ def test_xlsx_used_range_starting_at_b3_keeps_excel_rows_and_columns(tmp_path: P
     assert column_label(sheet.headers.index("Size")) == "C"
     assert sheet.row_numbers == [4, 5, 6]
     assert sheet.rows == [["", "CTO", "1-10"], ["", "", ""], ["", "VP", "11-50"]]
-    assert "header on row 3 (rows 1-2 are blank)" in sheet.notes
+    assert "header on row 3 (rows 1-2 above it not read as data)" in sheet.notes
     assert any("starts in column B" in note for note in sheet.notes)
 
 

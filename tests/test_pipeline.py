@@ -1,0 +1,44 @@
+"""The wired input side: header detection below a title, and what check and run share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from batchcount.pipeline import InputOptions, prepare
+
+
+def test_header_found_below_a_title_block(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Territory plan, Q3"])
+    ws.append(["owner: Ana", None, None, "draft"])
+    ws.append([])
+    ws.append(["Segment", "Title", "Geo", "Notes"])
+    ws.append(["A", "CTO", "United States", ""])
+    ws.append(["B", "CEO", "Germany", "x"])
+    wb.save(tmp_path / "t.xlsx")
+    prepared = prepare(InputOptions(path=tmp_path / "t.xlsx"))
+    assert prepared.sheet.header_row == 4
+    assert prepared.sheet.row_numbers == [5, 6]
+    assert [r.check.body for r in prepared.plan.rows] == [
+        {"job_titles": ["CTO"], "locations": ["United States"]},
+        {"job_titles": ["CEO"], "locations": ["Germany"]},
+    ]
+    assert any("header on row 4" in note for note in prepared.sheet.notes)
+
+
+def test_header_named_only_by_map_is_found(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("Report\nPersona,Where\nCTO,Germany\n", encoding="utf-8")
+    prepared = prepare(InputOptions(path=src, maps=("Persona=job_titles", "Where=locations")))
+    assert prepared.sheet.header_row == 2
+    assert prepared.plan.rows[0].check.body == {"job_titles": ["CTO"], "locations": ["Germany"]}
+
+
+def test_plain_sheet_keeps_row_one_as_header(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("Notes,Job Titles\nhello,CTO\n", encoding="utf-8")
+    prepared = prepare(InputOptions(path=src))
+    assert prepared.sheet.header_row == 1 and prepared.sheet.row_numbers == [2]
