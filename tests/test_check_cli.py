@@ -54,7 +54,10 @@ def test_clean_samples_exit_0_with_mapping_and_estimate(name: str) -> None:
     ):
         assert line in out
     assert "Not sent (kept in the output): Segment, Notes" in out
-    assert "14 rows: 14 valid, 0 invalid, 0 blank; 1 duplicate row merged (13 distinct segments)" in out
+    assert (
+        "14 rows: 14 valid, 0 invalid, 0 blank; 1 duplicate row merged (13 distinct segments)"
+        in out
+    )
     assert "Billable requests: 13 x $0.04 (list price) = estimated cost $0.52" in out
     assert "Problems" not in out
     assert "Traceback" not in out
