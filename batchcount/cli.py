@@ -362,6 +362,13 @@ class TerminalUI:
     help="Seconds to wait for one answer (realtime counts take 5-60 s).",
 )
 @click.option(
+    "--connect-timeout",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for a connection to the API.",
+)
+@click.option(
     "--max-retries",
     default=5,
     show_default=True,
@@ -406,6 +413,7 @@ def run(**kwargs: Any) -> None:
         sandbox=kwargs["sandbox"],
         concurrency=kwargs["concurrency"],
         timeout=kwargs["timeout"],
+        connect_timeout=kwargs["connect_timeout"],
         max_retries=kwargs["max_retries"],
         max_cost=kwargs["max_cost"],
         price=kwargs["price"],

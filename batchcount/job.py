@@ -43,6 +43,7 @@ class RunOptions:
     sandbox: bool = False
     concurrency: int = 10
     timeout: float = 300.0
+    connect_timeout: float = 10.0
     max_retries: int = 5
     max_cost: float | None = None
     price: float | None = None
@@ -64,8 +65,11 @@ def default_output(input_path: Path) -> Path:
 def _check_options(options: RunOptions) -> None:
     if options.concurrency < 1 or options.concurrency > 500:
         raise UsageError(f"--concurrency {options.concurrency}: use 1 to 500 (default 10).")
-    if options.timeout <= 0:
-        raise UsageError(f"--timeout {options.timeout}: use a number of seconds above 0.")
+    if options.timeout <= 0 or options.connect_timeout <= 0:
+        raise UsageError(
+            f"--timeout {options.timeout} / --connect-timeout {options.connect_timeout}: "
+            "use a number of seconds above 0."
+        )
     if options.max_retries < 0:
         raise UsageError(f"--max-retries {options.max_retries}: use 0 or more.")
     if options.max_cost is not None and options.max_cost < 0:
@@ -190,6 +194,7 @@ def _run_with_journal(
                 base_url=base_url,
                 api_key=key,
                 timeout=options.timeout,
+                connect_timeout=options.connect_timeout,
                 max_retries=options.max_retries,
             ),
             throttle=throttle,
