@@ -7,6 +7,8 @@ so the whole job is testable without a terminal.
 from __future__ import annotations
 
 import contextlib
+import glob
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +16,14 @@ from pathlib import Path
 from typing import Protocol
 
 from batchcount import __version__
-from batchcount.client import ACCOUNT_PATH, TIER_PATH, ClientConfig, GenerectClient, RowFailed
+from batchcount.client import (
+    ACCOUNT_PATH,
+    TIER_PATH,
+    ClientConfig,
+    GenerectClient,
+    RowFailed,
+    check_base_url,
+)
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -76,6 +85,20 @@ def _check_options(options: RunOptions) -> None:
         raise UsageError(f"--max-cost {options.max_cost}: use an amount of dollars, 0 or more.")
     if options.price is not None and options.price < 0:
         raise UsageError(f"--price {options.price}: a price cannot be negative.")
+    if not options.sandbox:
+        # Before the input is read or the journal created: a refused key or URL leaves nothing.
+        _api_key(options)
+        check_base_url(options.base_url or DEFAULT_BASE_URL)
+
+
+def _api_key(options: RunOptions) -> str:
+    key = (options.api_key or "").strip()
+    if not key:
+        raise UsageError(
+            "no API key: set GENERECT_API_KEY or pass --api-key (or try --sandbox to run "
+            "against the built-in test server)."
+        )
+    return key
 
 
 def _output_path(options: RunOptions) -> Path:
@@ -106,13 +129,7 @@ def _endpoint(options: RunOptions) -> Iterator[tuple[str, str]]:
         finally:
             server.stop()
         return
-    key = (options.api_key or "").strip()
-    if not key:
-        raise UsageError(
-            "no API key: set GENERECT_API_KEY or pass --api-key (or try --sandbox to run "
-            "against the built-in test server)."
-        )
-    yield (options.base_url or DEFAULT_BASE_URL), key
+    yield (options.base_url or DEFAULT_BASE_URL), _api_key(options)
 
 
 def _account(
@@ -172,16 +189,23 @@ def _run_with_journal(
     started: datetime,
 ) -> int:
     mode = prepared.mode
+    # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
+    # as such now, once, and re-sent like failed ones.
+    crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
     entries = journal.entries(mode)
     done = {fp for fp, e in entries.items() if e.state == "done"}
-    crashed = sum(
-        1 for fp, e in entries.items() if e.state == "sent" and fp in prepared.plan.requests
-    )
     previous_input = journal.meta("input")
     if previous_input and previous_input != prepared.sheet.path.name:
         ui.info(
             f"The journal was started for {previous_input}; answers for segments that "
             "match are reused, the rest are counted."
+        )
+    other_modes = {m: n for m, n in journal.modes().items() if m != mode}
+    if other_modes:
+        held = ", ".join(f"{n} in {m} mode" for m, n in sorted(other_modes.items()))
+        ui.info(
+            f"The journal also holds answers from another mode ({held}); they are not "
+            f"reused for this {mode} run (the modes count differently)."
         )
     journal.set_meta("input", prepared.sheet.path.name)
     plan = prepared.plan
@@ -229,6 +253,7 @@ def _run_with_journal(
                     options.max_cost,
                     options.grace,
                     ui.progress,
+                    on_notice=ui.info,
                 )
                 report = runner.run(todo)
                 ui.progress_done()
@@ -253,11 +278,6 @@ def _finish(
     not_reached = (
         f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
     )
-    if report.abandoned:
-        not_reached = (
-            "in flight when the run stopped: it may have been billed; rerun the same "
-            "command to resume (it will be re-sent)"
-        )
     tally = Tally.empty()
     rows = run_rows_out(
         prepared.plan, prepared.sheet.rows, report.outcomes, entries, not_reached, test_mode, tally
@@ -269,12 +289,20 @@ def _finish(
         ("Output", output.name),
         ("Journal", journal_path(output).name),
     ]
+    _remove_stale_temp_files(output)
     write_output(
         output,
         prepared.sheet.headers,
         rows,
         lambda: build_summary(
-            prepared, est, tally, test_mode, stop_reason, started, report.rebilled, summary_extra
+            prepared,
+            est,
+            tally,
+            test_mode,
+            stop_reason,
+            started,
+            tally.possibly_billed,
+            summary_extra,
         ),
     )
     for line in outcome_lines(
@@ -284,6 +312,25 @@ def _finish(
     if report.exit_code is not None:
         return report.exit_code
     return EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
+
+
+def _remove_stale_temp_files(output: Path) -> None:
+    """A process killed while writing leaves `.NAME.tmp-PID` (workbook.atomic_output) beside
+    the output; remove those whose process is gone. POSIX only: elsewhere, signal 0 is not a
+    harmless probe."""
+    if os.name != "posix":
+        return
+    for tmp in output.parent.glob(f".{glob.escape(output.name)}.tmp-*"):
+        pid_text = tmp.name.rpartition(".tmp-")[2]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        except OSError:
+            pass  # alive, owned by someone else: leave it
 
 
 def build_summary(

@@ -5,6 +5,11 @@ goes out, and as `done` or `failed` when its answer arrives. A rerun reuses ever
 retries `failed` ones, and re-sends `sent` ones (a crash hit them mid-flight: they may have been
 billed, so they are reported). Keyed by (fingerprint, mode), so re-sorted or edited sheets still
 resume. The API key is never stored here.
+
+`rebilled` counts, per segment, the attempts that went out and got no answer (timeouts, dropped
+connections, a crash or a stop while in flight): each may have been billed without a receipt,
+so the output reports them as "possibly billed twice". A write that fails raises JournalError:
+the run stops rather than send anything unrecorded.
 """
 
 from __future__ import annotations
@@ -70,6 +75,12 @@ class Journal:
             # NORMAL in WAL survives a process crash (what resume protects against); only
             # a power cut could lose the last commits.
             self._db.execute("PRAGMA synchronous=NORMAL")
+            tables = {
+                str(r[0])
+                for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if tables and not {"meta", "requests"} <= tables:
+                raise sqlite3.DatabaseError("an SQLite database, but not a batchcount journal")
             self._db.executescript(_SCHEMA)
             version = self._meta("schema")
             if version is None:
@@ -81,13 +92,18 @@ class Journal:
                     f"{path} was written by another batchcount version (schema {version}). "
                     "Move it away, or rerun with --fresh to start over."
                 )
-            self._db.execute("SELECT count(*) FROM requests").fetchone()
+            # a truncated or overwritten file fails here, before anything is sent
+            check = self._db.execute("PRAGMA quick_check").fetchall()
+            if [tuple(r) for r in check] != [("ok",)]:
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0][0]}")
+        except JournalError:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            raise
         except sqlite3.DatabaseError as exc:
-            raise JournalError(
-                f"the journal {path} is damaged or is not a batchcount journal ({exc}). "
-                "Move it away to start over (answers it held would be requested again), or "
-                "rerun with --fresh."
-            ) from None
+            with contextlib.suppress(Exception):
+                self._db.close()
+            raise _damaged(path, exc) from None
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -98,27 +114,81 @@ class Journal:
 
     def meta(self, key: str) -> str | None:
         with self._lock:
-            return self._meta(key)
+            try:
+                return self._meta(key)
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
-            self._set_meta(key, value)
+            try:
+                self._set_meta(key, value)
+            except sqlite3.DatabaseError as exc:
+                raise _unwritable(self.path, exc) from None
 
     def entries(self, mode: str) -> dict[str, Entry]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT fp, state, results_count, amount, message, sends, rebilled, test_mode "
-                "FROM requests WHERE mode = ?",
-                (mode,),
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT fp, state, results_count, amount, message, sends, rebilled, "
+                    "test_mode FROM requests WHERE mode = ?",
+                    (mode,),
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
         return {r[0]: Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows}
+
+    def modes(self) -> dict[str, int]:
+        """Segments held per mode."""
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT mode, count(*) FROM requests GROUP BY mode"
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(self.path, exc) from None
+        return {str(m): int(n) for m, n in rows}
+
+    def settle_unanswered(self, mode: str) -> list[str]:
+        """At the start of a run: requests left `sent` by a crash or an abandoned stop may
+        have been billed. Count that attempt in `rebilled` and mark them `failed` (to be
+        re-sent), in one transaction. Returns their fingerprints."""
+        message = "in flight when an earlier run stopped: it may have been billed"
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    fps = [
+                        str(r[0])
+                        for r in self._db.execute(
+                            "SELECT fp FROM requests WHERE mode = ? AND state = 'sent'", (mode,)
+                        )
+                    ]
+                    self._db.execute(
+                        "UPDATE requests SET state = 'failed', rebilled = rebilled + 1, "
+                        "message = ? WHERE mode = ? AND state = 'sent'",
+                        (message, mode),
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                raise _unwritable(self.path, exc) from None
+        return fps
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+        try:
+            self._db.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise _unwritable(self.path, exc) from None
 
     def mark_sent(self, fp: str, mode: str, body: str) -> None:
         """Committed before the request goes out."""
         with self._lock:
             if self._closed:  # the run has stopped: nothing goes out unrecorded
                 raise Cancelled()
-            self._db.execute(
+            self._write(
                 "INSERT INTO requests (fp, mode, state, body, sends, sent_at) "
                 "VALUES (?, ?, 'sent', ?, 1, ?) "
                 "ON CONFLICT (fp, mode) DO UPDATE SET state = 'sent', sends = sends + 1, "
@@ -138,7 +208,7 @@ class Journal:
         with self._lock:
             if self._closed:  # a straggler thread after the run stopped waiting
                 return
-            self._db.execute(
+            self._write(
                 "UPDATE requests SET state = 'done', results_count = ?, amount = ?, "
                 "rebilled = rebilled + ?, test_mode = ?, answered_at = ?, message = NULL "
                 "WHERE fp = ? AND mode = ?",
@@ -149,7 +219,7 @@ class Journal:
         with self._lock:
             if self._closed:  # a straggler thread after the run stopped waiting
                 return
-            self._db.execute(
+            self._write(
                 "UPDATE requests SET state = 'failed', message = ?, rebilled = rebilled + ?, "
                 "answered_at = ? WHERE fp = ? AND mode = ?",
                 (message, rebilled, time.time(), fp, mode),
@@ -163,6 +233,27 @@ class Journal:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+
+
+def _damaged(path: Path, exc: sqlite3.Error) -> JournalError:
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+        return JournalError(
+            f"the journal {path} cannot be opened ({exc}). Check that the output folder is "
+            "writable, or choose another -o."
+        )
+    return JournalError(
+        f"the journal {path} is damaged or is not a batchcount journal ({exc}). Nothing was "
+        "sent. Move it away (or delete it) to start over, or rerun with --fresh; the answers "
+        "it held would then be requested, and paid for, again."
+    )
+
+
+def _unwritable(path: Path, exc: sqlite3.Error) -> JournalError:
+    return JournalError(
+        f"the journal {path} could not be written ({exc}), so the run stopped: nothing goes "
+        "out unrecorded. Free some disk space or fix the folder's permissions, then rerun "
+        "the same command to resume."
+    )
 
 
 def remove_journal(path: Path) -> None:

@@ -16,8 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from batchcount.errors import UsageError
 from batchcount.fields import NON_FILTERS, all_fields, field_names
 from batchcount.resources import mapping_schema
@@ -172,10 +170,25 @@ def similar_field(header: str) -> str | None:
     return index[close[0]] if close else None
 
 
+_LABEL_LIMIT = 60
+_SHOWN_HEADERS = 20
+
+
 def header_label(headers: Sequence[str], index: int) -> str:
     """How messages name a column: its header, or its letter when the header is blank."""
     text = headers[index].strip()
+    if len(text) > _LABEL_LIMIT:  # a header may be a pasted paragraph (or 1 MB)
+        return f"{text[: _LABEL_LIMIT - 1]}… (column {_letters(index)})"
     return text if text else f"column {_letters(index)}"
+
+
+def _shown_headers(headers: Sequence[str]) -> str:
+    """The headers for a message: quoted, the first few only (a sheet may have thousands)."""
+    named = [i for i, h in enumerate(headers) if h.strip()]
+    shown = ", ".join(f"'{header_label(headers, i)}'" for i in named[:_SHOWN_HEADERS])
+    if len(named) > _SHOWN_HEADERS:
+        shown += f", ... ({len(named)} columns in all)"
+    return shown or "(no headers)"
 
 
 def _letters(index: int) -> str:
@@ -251,6 +264,8 @@ def parse_map_options(options: Sequence[str]) -> dict[str, str | None]:
 
 def load_mapping_file(path: Path) -> MappingFile:
     """Read and check a JSON or TOML mapping file against `schemas/mapping.schema.json`."""
+    import jsonschema  # 40 ms to import: only when a mapping file is given
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -300,7 +315,7 @@ def _find_header(headers: Sequence[str], wanted: str, source: str) -> int:
             f"{source}: the sheet has {len(matches)} columns named '{wanted}' (columns "
             f"{where}); rename them in the sheet so each header is different."
         )
-    shown = ", ".join(f"'{h}'" for h in stripped if h) or "(no headers)"
+    shown = _shown_headers(headers)
     raise UsageError(f"{source}: the sheet has no column '{wanted}'. Its headers are: {shown}.")
 
 
@@ -372,7 +387,7 @@ def map_columns(
     constants = dict(mapping.constants) if mapping else {}
     sendable = set(fields.values()) | set(constants)
     if not sendable - NON_FILTERS:
-        shown = ", ".join(f"'{h.strip()}'" for h in headers if h.strip()) or "(none)"
+        shown = _shown_headers(headers)
         raise UsageError(
             f"no column maps to a Generect filter (headers: {shown}). Name columns after fields "
             "(e.g. 'Job Titles', 'Seniorities', 'Locations', 'Company Industries', "

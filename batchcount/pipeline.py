@@ -15,13 +15,16 @@ from batchcount.mapping import (
     ColumnMap,
     MappingFile,
     guess_field,
+    header_label,
     load_mapping_file,
     map_columns,
     parse_map_options,
 )
+from batchcount.perf import gc_paused
 from batchcount.plan import Plan, make_plan
-from batchcount.rows import Mode, RowCheck, RowOptions, check_row, constant_errors
-from batchcount.sheet import Sheet, read_sheet
+from batchcount.rows import Mode, RowCheck, RowOptions, constant_errors
+from batchcount.rows import check_rows as rows_checked
+from batchcount.sheet import Sheet, column_label, read_sheet
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Prepared:
         return self.row_options.mode
 
 
+@gc_paused()  # ~1M long-lived objects on a 100k-row sheet: full GC passes cost a third
 def prepare(options: InputOptions) -> Prepared:
     """Everything up to the plan. Raises UsageError / InputFileError; never sends anything."""
     overrides = parse_map_options(options.maps)  # option errors first: cheaper than reading
@@ -74,9 +78,43 @@ def prepare(options: InputOptions) -> Prepared:
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:
-    problems = sheet.row_problems
-    headers = sheet.headers
-    return [
-        check_row(number, cells, headers, columns, options, problems.get(number))
-        for number, cells in zip(sheet.row_numbers, sheet.rows, strict=True)
-    ]
+    problems = _row_problems(sheet, columns)
+    return rows_checked(sheet.row_numbers, sheet.rows, sheet.headers, columns, options, problems)
+
+
+def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
+    """The reader's row problems, plus cells of sent columns that read as empty or as an
+    error although Excel shows something (uncalculated formula, #N/A, merged cells): sending
+    such a row would silently drop or garble a filter."""
+    if not sheet.cell_problems and not sheet.merged:
+        return sheet.row_problems
+    found: dict[int, list[str]] = {}
+    for (row, col), text in sorted(sheet.cell_problems.items()):
+        if col in columns.fields:
+            found.setdefault(row, []).append(f"{_cell_name(sheet, row, col)} {text}")
+    if sheet.merged and sheet.row_numbers:
+        first, last = sheet.row_numbers[0], sheet.row_numbers[-1]
+        for col in sorted(columns.fields):
+            covering = sorted(m for m in sheet.merged if m.first_col <= col <= m.last_col)
+            done = first - 1  # rows up to here are already reported for this column
+            for merge in covering:  # overlapping ranges (hostile files) cost no extra rows
+                start = max(merge.first_row, first, done + 1)
+                for row in range(start, min(merge.last_row, last) + 1):
+                    if (row, col) == (merge.first_row, merge.first_col):
+                        continue  # the top-left cell holds the value
+                    if sheet.rows[row - first][col].strip():
+                        continue
+                    found.setdefault(row, []).append(
+                        f"{_cell_name(sheet, row, col)} is empty because it is part of the "
+                        f"merged cells {merge.ref} (only the first cell holds the value); "
+                        "unmerge them in Excel and fill in every row"
+                    )
+                done = max(done, min(merge.last_row, last))
+    merged = dict(sheet.row_problems)
+    for row, texts in found.items():
+        merged[row] = "; ".join([*([merged[row]] if row in merged else []), *texts])
+    return merged
+
+
+def _cell_name(sheet: Sheet, row: int, col: int) -> str:
+    return f"cell {column_label(col)}{row} ({header_label(sheet.headers, col)})"

@@ -11,6 +11,7 @@ from batchcount.pipeline import Prepared
 from batchcount.plan import Estimate, money
 
 SHOWN_PROBLEMS = 10
+SHOWN_COLUMNS = 20  # a sheet may have thousands of columns: name the first few
 
 
 def input_lines(prepared: Prepared) -> list[str]:
@@ -21,7 +22,10 @@ def input_lines(prepared: Prepared) -> list[str]:
     lines.extend(f"  {line}" for line in prepared.columns.describe(sheet.headers))
     not_sent = prepared.columns.not_sent(sheet.headers)
     if not_sent:
-        lines.append(f"Not sent (kept in the output): {', '.join(not_sent)}")
+        shown = ", ".join(not_sent[:SHOWN_COLUMNS])
+        if len(not_sent) > SHOWN_COLUMNS:
+            shown += f", ... ({len(not_sent)} columns in all)"
+        lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
     return lines
 

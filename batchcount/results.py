@@ -25,6 +25,7 @@ class Tally:
     by_status: dict[str, int]
     leads: int = 0
     spent: float = 0.0
+    possibly_billed: int = 0  # attempts sent without an answer: may be billed beyond receipts
 
     @classmethod
     def empty(cls) -> Tally:
@@ -55,6 +56,22 @@ def check_rows_out(plan: Plan, cells: Sequence[Sequence[str]], tally: Tally) -> 
         yield ResultRow(check.row_number, row_cells, None, status, None, message, body)
 
 
+IN_FLIGHT = (
+    "in flight when the run stopped: it may have been billed; rerun the same command to "
+    "resume (it will be re-sent)"
+)
+
+
+def _unanswered_note(unanswered: int, status: str) -> str:
+    if not unanswered:
+        return ""
+    attempts = f"{unanswered} attempt{'s' if unanswered > 1 else ''}"
+    why = "got no answer (timeout, dropped connection, or in flight when a run stopped)"
+    if status == "ok":
+        return f"{attempts} {why} and it was re-sent: it may have been billed more than once"
+    return f"{attempts} {why}: it may have been billed without a receipt"
+
+
 def run_rows_out(
     plan: Plan,
     cells: Sequence[Sequence[str]],
@@ -64,7 +81,11 @@ def run_rows_out(
     test_mode: bool,
     tally: Tally,
 ) -> Iterator[ResultRow]:
-    """The Results rows after a run. `journal` holds answers from earlier runs."""
+    """The Results rows after a run. `journal` holds every answer (read after the run).
+
+    Possibly billed attempts come from the journal (all runs) or, if it could not record
+    them, from this run's outcomes; a request still `sent` (abandoned in flight) counts one.
+    """
     prefix = TEST_PREFIX if test_mode else ""
     for planned, row_cells in zip(plan.rows, cells, strict=True):
         check = planned.check
@@ -80,18 +101,25 @@ def run_rows_out(
             fp = planned.fingerprint or ""
             outcome = outcomes.get(fp)
             entry = journal.get(fp)
+            in_flight = entry is not None and entry.state == "sent"
+            unanswered = max(
+                entry.rebilled if entry is not None else 0,
+                outcome.rebilled if outcome is not None else 0,
+            ) + int(in_flight)
             if outcome is not None and outcome.status != "skipped":
                 status = outcome.status
                 count, amount = outcome.results_count, outcome.amount_charged
                 message = outcome.message
-            elif outcome is None and entry is not None and entry.state == "done":
+            elif entry is not None and entry.state == "done":
                 status, count, amount = "ok", entry.results_count, entry.amount
                 message = "answered in an earlier run (journal); not charged again"
-                if entry.sends > 1 or entry.rebilled:
-                    message += "; it was sent more than once, so it may have been billed twice"
             else:
                 status = "skipped"
-                message = outcome.message if outcome is not None else not_reached
+                message = (
+                    IN_FLIGHT
+                    if in_flight
+                    else (outcome.message if outcome is not None else not_reached)
+                )
             if planned.duplicate_of is not None and status == "ok":
                 amount = 0.0
                 message = (
@@ -100,6 +128,10 @@ def run_rows_out(
                 )
             elif planned.duplicate_of is not None and status != "ok":
                 message = f"same segment as row {planned.duplicate_of}: {message}"
+            else:
+                tally.possibly_billed += unanswered
+                note = "" if in_flight and unanswered == 1 else _unanswered_note(unanswered, status)
+                message = "; ".join(p for p in [message, note] if p)
             message = "; ".join(p for p in [message, *extra] if p)
         if status == "ok":
             tally.leads += count or 0

@@ -69,6 +69,7 @@ class SandboxConfig:
     rate_502: float = 0.0
     rate_429: float = 0.0
     retry_after_on_429: bool = True  # test-mode 429s carry Retry-After: 1; live ones carry none
+    rate_429_retry_after: float = 0.0  # more 429s, always with Retry-After: 1 (mix both kinds)
     drop_rate: float = 0.0  # close the connection without answering
     slow_rate: float = 0.0  # answer, but only after slow_seconds (beyond the client's timeout)
     slow_seconds: float = 0.0
@@ -732,6 +733,8 @@ class SandboxServer:
             return delay, (502, _envelope(502, "Upstream data source unavailable."), [], None, 0.0)
         if fault == "429":
             return delay, self._throttled(config.retry_after_on_429)
+        if fault == "429-retry-after":
+            return delay, self._throttled(True)
         if fault == "slow":
             delay += config.slow_seconds
 
@@ -776,6 +779,7 @@ class SandboxServer:
             ("500", config.rate_500 + third),
             ("502", config.rate_502 + third),
             ("429", config.rate_429 + third),
+            ("429-retry-after", config.rate_429_retry_after),
         )
         if not any(rate > 0 for _, rate in bands):
             return None

@@ -13,13 +13,15 @@ import difflib
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from batchcount.errors import InputFileError, UsageError
 from batchcount.sheet_text import read_text
-from batchcount.sheet_workbook import inspect_ole, inspect_zip, read_workbook
+
+if TYPE_CHECKING:  # imported when a workbook is read: fastexcel + polars take ~0.1 s to load
+    from batchcount.sheet_workbook import Merged
 
 __all__ = ["Sheet", "column_label", "read_sheet"]
 
@@ -44,6 +46,12 @@ class Sheet:
     row_numbers: list[int]  # spreadsheet row number of each data row
     row_problems: dict[int, str]  # row number -> problem that makes that row unusable
     notes: list[str]  # what was detected, in words (printed under "Detected")
+    # (row number, column index) -> why the cell is not what Excel shows: a formula without a
+    # saved value, an error (#N/A). The row is refused if that column is sent (workbooks only).
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
+    # merged ranges with spreadsheet row numbers (columns 0-based): cells other than the
+    # top-left one read as empty although Excel shows the value across the range
+    merged: list[Merged] = field(default_factory=list)
 
 
 def column_label(index: int) -> str:
@@ -92,6 +100,8 @@ def read_sheet(
         row_numbers=numbers,
         row_problems=problems,
         notes=raw.notes + _shape_notes(header_index, rows, numbers, problems),
+        cell_problems={(r + 1, c): text for (r, c), text in raw.cell_problems.items()},
+        merged=[m._replace(first_row=m.first_row + 1, last_row=m.last_row + 1) for m in raw.merged],
     )
 
 
@@ -104,9 +114,13 @@ class _Raw(NamedTuple):
     encoding: str | None
     delimiter: str | None
     notes: list[str]
+    cell_problems: dict[tuple[int, int], str]  # (record index, column) -> problem
+    merged: list[Merged]  # rows as record indexes
 
 
 def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | None) -> _Raw:
+    from batchcount.sheet_workbook import inspect_ole, inspect_zip, read_workbook
+
     ext = path.suffix.lower()
     notes: list[str] = []
     if head.startswith(_OLE_MAGIC):
@@ -127,7 +141,18 @@ def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | N
             f"the table starts in column {column_label(book.first_column)}; the columns "
             "before it are kept (empty) so column letters match Excel"
         )
-    return _Raw(book.rows, book.blank, fmt, book.sheet, book.sheets, None, None, notes)
+    return _Raw(
+        book.rows,
+        book.blank,
+        fmt,
+        book.sheet,
+        book.sheets,
+        None,
+        None,
+        notes,
+        book.cell_problems,
+        book.merged,
+    )
 
 
 def _from_text(path: Path, sheet: str | None, encoding: str | None) -> _Raw:
@@ -146,7 +171,7 @@ def _from_text(path: Path, sheet: str | None, encoding: str | None) -> _Raw:
         raise InputFileError(
             f"{path} has no data (only blank lines); export the sheet again with its header row"
         )
-    return _Raw(text.rows, blank, fmt, None, [], text.encoding, text.delimiter, notes)
+    return _Raw(text.rows, blank, fmt, None, [], text.encoding, text.delimiter, notes, {}, [])
 
 
 def _check_encoding_name(encoding: str) -> None:

@@ -7,13 +7,16 @@ row 1 (skip_rows=0) and padded on the left, so a table starting at B3 keeps Exce
 
 from __future__ import annotations
 
+import copy
 import logging
 import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import fastexcel
 import polars as pl
@@ -27,6 +30,7 @@ logging.getLogger("calamine").addHandler(logging.NullHandler())
 _MAX_UNZIPPED = 1 << 30  # 1 GiB
 _RATIO_CHECK_ABOVE = 100 * 1000 * 1000
 _MAX_RATIO = 200
+_INFLATE_CHUNK = 1 << 20
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _FORMAT_WORDS = {
     "xlsx": "an Excel workbook (.xlsx)",
@@ -38,6 +42,16 @@ _FORMAT_WORDS = {
 _SHOWN_SHEETS = 12
 
 
+class Merged(NamedTuple):
+    """A merged range, 0-based and inclusive: only its top-left cell holds the value."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    ref: str  # as Excel writes it, e.g. "A2:A5"
+
+
 @dataclass(frozen=True)
 class WorkbookTable:
     rows: list[list[str]]  # from spreadsheet row 1; column i is Excel column i
@@ -46,6 +60,9 @@ class WorkbookTable:
     sheets: list[str]
     notes: list[str]
     first_column: int  # 0-based Excel column of the used range (columns before it are "")
+    # (row index, column) -> why the cell's text is not what Excel shows (xlsx/xlsm only)
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged: list[Merged] = field(default_factory=list)  # merged ranges (xlsx/xlsm only)
 
 
 def inspect_zip(path: Path, name: str, ext: str) -> str:
@@ -70,6 +87,7 @@ def inspect_zip(path: Path, name: str, ext: str) -> str:
             "looks like a zip bomb (limits: 1 GiB, or 200x compression above 100 MB); if it is "
             "a genuine workbook, save the sheet as .csv and read that instead"
         )
+    _check_declared_sizes(path, name)
     if b"ms-excel.sheet.binary" in types:
         return "xlsb"
     if b"spreadsheetml" in types or "xl/workbook.xml" in members:
@@ -86,6 +104,45 @@ def inspect_zip(path: Path, name: str, ext: str) -> str:
         f"{name} is {kind}, not an Excel workbook (it contains: {listed}); "
         "point batchcount at the .xlsx or .csv file that holds the segments"
     )
+
+
+def _check_declared_sizes(path: Path, name: str) -> None:
+    """Inflate every member (output discarded) to prove none unpacks to more than declared.
+
+    The size check above trusts the zip directory; a crafted file can declare a few KB and
+    inflate to GBs, which calamine would unpack in full. Bounded by the declared total (<= 1 GiB).
+    """
+    member = ""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                member = info.filename
+                probe = copy.copy(info)
+                probe.file_size = info.file_size + 1  # one byte more than declared is proof
+                probe.CRC = None  # type: ignore[assignment]  # sizes only; calamine checks CRCs
+                inflated = 0
+                with archive.open(probe) as stream:
+                    while chunk := stream.read(_INFLATE_CHUNK):
+                        inflated += len(chunk)
+                if inflated > info.file_size:
+                    raise InputFileError(
+                        f"{name} is damaged or crafted: its part {member!r} unpacks to more than "
+                        f"the {_size(info.file_size)} its zip directory declares, which is how a "
+                        "zip bomb hides; it was not read. Get a fresh copy, or open it in Excel "
+                        "and save it again"
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise InputFileError(
+            f"{name} is damaged: its part {member!r} cannot be unpacked ({exc}); get a fresh "
+            "copy, or open it in Excel and let Excel repair it"
+        ) from None
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted member, unknown compression
+        raise InputFileError(
+            f"{name} cannot be read: its part {member!r} is encrypted or uses an unsupported "
+            f"compression ({exc}); open it in Excel, remove any password and save it again"
+        ) from None
 
 
 def _size(count: int) -> str:
@@ -140,7 +197,11 @@ def read_workbook(
     notes.append(f"sheet {chosen!r} ({names.index(chosen) + 1} of {len(names)}: {listing})")
     rows, blank, offset, _ = frame
     if fmt in {"xlsx", "xlsm"}:
-        notes.extend(_patch_formula_cells(path, chosen, rows, blank))
+        patched = _patch_formula_cells(path, chosen, rows, blank)
+        notes.extend(patched.notes)
+        return WorkbookTable(
+            rows, blank, chosen, names, notes, offset, patched.problems, patched.merged
+        )
     return WorkbookTable(rows, blank, chosen, names, notes, offset)
 
 
@@ -249,33 +310,84 @@ def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame |
     return rows, blank, offset, visible
 
 
+class _Patched(NamedTuple):
+    notes: list[str]
+    problems: dict[tuple[int, int], str]
+    merged: list[Merged]
+
+
+_NO_VALUE = (
+    "is a formula with no saved value, so it reads as empty; open the file in Excel and save "
+    "it (Excel stores the results), then retry"
+)
+
+
 def _patch_formula_cells(
     path: Path, sheet_name: str, rows: list[list[str]], blank: list[bool]
-) -> list[str]:
-    """Show error cells as Excel does (#N/A) and count formulas without a saved value.
+) -> _Patched:
+    """Show error cells as Excel does (#N/A); find formulas without a saved value and merges.
 
-    calamine reads both as empty; an empty #N/A would silently drop a filter from a request.
+    calamine reads all three as empty; an empty cell would silently drop a filter from a
+    request, so each comes back as a cell problem (the row is refused if the column is sent).
     """
     try:
         with zipfile.ZipFile(path) as archive:
             part = _sheet_part(archive, sheet_name)
             xml = archive.read(part) if part else b""
     except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError):
-        return []
+        return _Patched([], {}, [])
     missing, errors = _scan_cells(xml)
+    problems: dict[tuple[int, int], str] = {}
     for (row, col), text in errors.items():
         if row < len(rows) and col < len(rows[row]) and not rows[row][col]:
             rows[row][col] = text
             blank[row] = False
+        problems[(row, col)] = f"shows the Excel error {text}; fix the formula in Excel"
+    for where in missing:
+        if where is None:
+            continue  # a cell without its r="A1" reference: counted in the note only
+        row, col = where
+        if row < len(rows) and col < len(rows[row]) and not rows[row][col]:
+            problems[where] = _NO_VALUE
     notes = []
     if errors:
         kinds = ", ".join(sorted(set(errors.values())))
         cells = "1 cell shows" if len(errors) == 1 else f"{len(errors)} cells show"
         notes.append(f"{cells} an Excel error ({kinds}); fix them in Excel")
     if missing:
-        cells = "1 formula cell" if missing == 1 else f"{missing} formula cells"
+        cells = "1 formula cell" if len(missing) == 1 else f"{len(missing)} formula cells"
         notes.append(f"{cells} had no saved value; open and save the file in Excel")
-    return notes
+    return _Patched(notes, problems, _merged_ranges(xml))
+
+
+_MERGE_RE = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"'
+)
+_MAX_MERGED = 10_000  # a hostile sheet may declare millions; later ones are ignored
+
+
+def _merged_ranges(xml: bytes) -> list[Merged]:
+    # <mergeCells> follows <sheetData>: search only the tail of the part
+    at = xml.find(b"mergeCell", max(0, xml.rfind(b"sheetData>")))
+    if at < 0:
+        return []
+    ranges: list[Merged] = []
+    for match in _MERGE_RE.finditer(xml, max(0, at - 16)):
+        col0, row0, col1, row1 = match.groups()
+        c0, c1, r0, r1 = _col(col0), _col(col1), int(row0) - 1, int(row1) - 1
+        ref = (col0 + row0 + b":" + col1 + row1).decode()
+        ranges.append(Merged(min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1), ref))
+        if len(ranges) >= _MAX_MERGED:
+            break
+    return ranges
+
+
+def _col(letters: bytes) -> int:
+    """0-based column of Excel letters: b"A" -> 0."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col - 1
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
@@ -298,14 +410,16 @@ _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_TYPE = re.compile(rb'\bt="(\w+)"')
 
 
-def _scan_cells(xml: bytes) -> tuple[int, dict[tuple[int, int], str]]:
-    """(formula cells without a cached value, {(row0, col0): error text}) of a sheet part."""
+def _scan_cells(
+    xml: bytes,
+) -> tuple[list[tuple[int, int] | None], dict[tuple[int, int], str]]:
+    """([(row0, col0) or None of formulas without a cached value], {(row0, col0): error})."""
     found = re.search(rb"<(\w+:)?sheetData\b", xml)
     if found is None:
-        return 0, {}
+        return [], {}
     raw_prefix = found.group(1) or b""
     if b"<" + raw_prefix + b"f" not in xml and b't="e"' not in xml:
-        return 0, {}  # the usual case: a plain literal search, no regex over the whole part
+        return [], {}  # the usual case: a plain literal search, no regex over the whole part
     prefix = re.escape(raw_prefix)
     formula = re.compile(b"<" + prefix + rb"f[\s>/]")
     value = re.compile(b"<" + prefix + rb"v(?:\s[^>]*)?>(.*?)</" + prefix + b"v>", re.S)
@@ -316,7 +430,7 @@ def _scan_cells(xml: bytes) -> tuple[int, dict[tuple[int, int], str]]:
     while at >= 0:
         marks.append(at)
         at = xml.find(b' t="e"', at + 1)
-    missing = 0
+    missing: list[tuple[int, int] | None] = []
     errors: dict[tuple[int, int], str] = {}
     seen: set[int] = set()
     for mark in sorted(marks):
@@ -332,14 +446,10 @@ def _scan_cells(xml: bytes) -> tuple[int, dict[tuple[int, int], str]]:
         typed = _CELL_TYPE.search(head)
         kind = typed.group(1) if typed else b"n"
         cached = value.search(body)
-        if kind == b"e" and cached and cached.group(1):
-            ref = _CELL_REF.search(head)
-            if ref:
-                col = 0
-                for ch in ref.group(1):
-                    col = col * 26 + ch - 64
-                text = cached.group(1).decode("utf-8", "replace")
-                errors[(int(ref.group(2)) - 1, col - 1)] = text
+        ref = _CELL_REF.search(head)  # optional in the format: other writers may omit it
+        where = (int(ref.group(2)) - 1, _col(ref.group(1))) if ref else None
+        if kind == b"e" and cached and cached.group(1) and where is not None:
+            errors[where] = cached.group(1).decode("utf-8", "replace")
         if formula.search(body) and (cached is None or (not cached.group(1) and kind != b"str")):
-            missing += 1
+            missing.append(where)
     return missing, errors
