@@ -30,7 +30,7 @@ from batchcount.errors import (
     EXIT_STOPPED,
     UsageError,
 )
-from batchcount.journal import Entry, Journal, journal_path, remove_journal
+from batchcount.journal import Entry, Journal, exclusive, journal_path, remove_journal
 from batchcount.pipeline import InputOptions, Prepared, prepare
 from batchcount.plan import LIST_PRICE, Estimate, estimate
 from batchcount.report import estimate_lines, input_lines, outcome_lines, problem_lines
@@ -165,6 +165,13 @@ def run_job(options: RunOptions, ui: UI) -> int:
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
     jpath = journal_path(output)
+    with exclusive(jpath):
+        return _run_locked(options, ui, prepared, jpath, output, started)
+
+
+def _run_locked(
+    options: RunOptions, ui: UI, prepared: Prepared, jpath: Path, output: Path, started: datetime
+) -> int:
     if options.fresh and jpath.exists():
         if not (
             options.yes

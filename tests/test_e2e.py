@@ -340,3 +340,26 @@ def _wait_for(condition: object, timeout: float = 30) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def test_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    config = SandboxConfig(latency=0.2, valid_keys=frozenset({KEY}))
+    with start_sandbox(config) as srv:
+        src = write_xlsx(tmp_path / "in.xlsx", segments(20))
+        first = subprocess.Popen(
+            [sys.executable, "-m", "batchcount", "run", str(src), "--yes", "--concurrency", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(srv, KEY),
+        )
+        _wait_for(lambda: srv.stats.snapshot()["count_requests"] >= 2)
+        sent_before = srv.stats.snapshot()["count_requests"]
+        second = cli("run", str(src), "--yes", server=srv)
+        assert second.returncode == 2
+        assert "another batchcount run is using" in second.stderr
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        # the refused run sent nothing: every request came from the first one
+        assert srv.stats.snapshot()["ok_answers"] == 20
+        assert sent_before <= 20
