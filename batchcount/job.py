@@ -7,8 +7,6 @@ so the whole job is testable without a terminal.
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from batchcount import __version__
+from batchcount.atomic import remove_stale_temp_files
 from batchcount.client import (
     ACCOUNT_PATH,
     TIER_PATH,
@@ -296,7 +295,7 @@ def _finish(
         ("Output", output.name),
         ("Journal", journal_path(output).name),
     ]
-    _remove_stale_temp_files(output)
+    remove_stale_temp_files(output)
     write_output(
         output,
         prepared.sheet.headers,
@@ -319,25 +318,6 @@ def _finish(
     if report.exit_code is not None:
         return report.exit_code
     return EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
-
-
-def _remove_stale_temp_files(output: Path) -> None:
-    """A process killed while writing leaves `.NAME.tmp-PID` (workbook.atomic_output) beside
-    the output; remove those whose process is gone. POSIX only: elsewhere, signal 0 is not a
-    harmless probe."""
-    if os.name != "posix":
-        return
-    for tmp in output.parent.glob(f".{glob.escape(output.name)}.tmp-*"):
-        pid_text = tmp.name.rpartition(".tmp-")[2]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        except OSError:
-            pass  # alive, owned by someone else: leave it
 
 
 def build_summary(

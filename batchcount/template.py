@@ -11,9 +11,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from batchcount.atomic import atomic_output
 from batchcount.errors import OutputFileError
 from batchcount.resources import vocabulary_data
-from batchcount.workbook import atomic_output
 
 TEMPLATE_ROWS = 1000  # rows prepared with dropdowns and text format
 SEPARATOR = ";"

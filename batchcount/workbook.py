@@ -6,18 +6,15 @@ bad row or a file locked by Excel never leaves a half-written file where the res
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import errno
 import io
 import math
-import os
 import re
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +27,7 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from batchcount.atomic import atomic_output as atomic_output
 from batchcount.errors import OutputFileError
 
 RESULT_COLUMNS = ("results_count", "status", "amount_charged", "message", "request")
@@ -98,67 +96,6 @@ class Summary:
 # A Summary, or a function returning one: it is called only after every row has been written,
 # so totals tallied while the rows stream out are complete.
 SummarySource = Summary | Callable[[], Summary]
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[IO[bytes]]:
-    """Yield a binary file that replaces `path` only if the block completes."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputFileError(
-            f"Cannot write {path}: it is a folder. Give a file name, e.g. -o results.xlsx."
-        )
-    folder = path.parent
-    if not folder.is_dir():
-        raise OutputFileError(
-            f"Cannot write {path}: the folder {folder} does not exist. "
-            "Create it or choose another -o."
-        )
-    tmp = folder / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        fh = open(tmp, "wb")  # noqa: SIM115 - closed below, before the replace
-    except OSError as exc:
-        raise OutputFileError(
-            f"Cannot write in the folder {folder} ({exc.strerror or exc}). Choose another -o."
-        ) from exc
-    try:
-        with fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise OutputFileError(
-                f"Cannot write {path} ({exc.strerror or exc}). If it is open in Excel or "
-                "another program, close it in Excel or choose another -o."
-            ) from exc
-        _fsync_folder(folder)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            raise OutputFileError(
-                f"Cannot write {path}: the disk is full. Free some space or choose another -o."
-            ) from exc
-        raise
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
-
-
-def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open folders, so best effort.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def write_output(

@@ -269,7 +269,7 @@ def test_locked_target_raises_output_file_error(out: Path, monkeypatch: pytest.M
     def locked(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("batchcount.workbook.os.replace", locked)
+    monkeypatch.setattr("batchcount.atomic.os.replace", locked)
     with pytest.raises(OutputFileError, match="close it in Excel") as info:
         write_workbook(out, HEADERS, sample_rows(), make_summary())
     assert str(out) in str(info.value)
