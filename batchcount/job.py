@@ -22,6 +22,7 @@ from batchcount.client import (
     GenerectClient,
     RowFailed,
     check_base_url,
+    is_test_key,
 )
 from batchcount.errors import (
     EXIT_OK,
@@ -198,8 +199,22 @@ def _run_with_journal(
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
     crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
-    entries = journal.entries(mode)
+    # Fictional test-mode answers must never stand in for paid live ones (nor the reverse):
+    # a journal is reused only by runs of the same kind.
+    test_run = options.sandbox or is_test_key(options.api_key or "")
+    entries = _same_kind(journal.entries(mode), test_run)
     done = {fp for fp, e in entries.items() if e.state == "done"}
+    other_kind = sum(
+        1
+        for fp, e in journal.entries(mode).items()
+        if e.state == "done" and fp not in entries and fp in prepared.plan.requests
+    )
+    if other_kind:
+        kind = "test mode (fictional counts)" if not test_run else "live mode"
+        ui.info(
+            f"{other_kind} answers in the journal came from {kind}; they are not reused by "
+            "this run and will be counted again."
+        )
     previous_input = journal.meta("input")
     if previous_input and previous_input != prepared.sheet.path.name:
         ui.info(
@@ -266,7 +281,7 @@ def _run_with_journal(
             test_mode = client.test_mode or report.test_mode
         finally:
             client.close()
-    entries = journal.entries(mode)
+    entries = _same_kind(journal.entries(mode), test_run)
     return _finish(prepared, output, est, report, entries, test_mode, started, ui)
 
 
@@ -318,6 +333,10 @@ def _finish(
     if report.exit_code is not None:
         return report.exit_code
     return EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
+
+
+def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:
+    return {fp: e for fp, e in entries.items() if e.state != "done" or e.test_mode == test_run}
 
 
 def build_summary(

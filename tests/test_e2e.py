@@ -363,3 +363,15 @@ def test_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
         # the refused run sent nothing: every request came from the first one
         assert srv.stats.snapshot()["ok_answers"] == 20
         assert sent_before <= 20
+
+
+def test_fictional_sandbox_answers_are_never_reused_by_a_live_run(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    src = write_xlsx(tmp_path / "in.xlsx", segments(3))
+    trial = cli("run", str(src), "--sandbox", "--yes")
+    assert trial.returncode == 0, trial.stderr
+    live = cli("run", str(src), "--yes", server=server, key=LIVE_KEY)
+    assert live.returncode == 0, live.stderr
+    assert "came from test mode (fictional counts)" in live.stderr
+    assert server.stats.snapshot()["ok_answers"] == 3  # all counted again, for real
