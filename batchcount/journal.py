@@ -282,11 +282,13 @@ def exclusive(path: Path) -> Iterator[None]:
                 f"another batchcount run is using {path.name} (same output). Wait for it to "
                 "finish, or choose another -o; running both would pay twice for the same rows."
             ) from None
-        yield
-        # Tidy up while still holding it; a run that opened the old file meanwhile fails its
-        # non-blocking lock attempt and says so, it never runs alongside.
-        with contextlib.suppress(OSError):
-            lock_path.unlink()
+        try:
+            yield
+        finally:
+            # Tidy up while still holding it; a run that opened the old file meanwhile fails
+            # its non-blocking lock attempt and says so, it never runs alongside.
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
     finally:
         handle.close()  # releases the lock
 
