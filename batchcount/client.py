@@ -6,12 +6,12 @@ sync clients on threads reach ~0.9 of ideal throughput; a client per thread also
 contention on a shared pool. With one TLS context shared by all of them, `run` takes 1.04x
 the wall time of a minimal aiohttp client at 50 connections and 1.09x at 100 (bench/run.py).
 The API key lives only in the request headers: it is never put in a message, a log line or
-an exception.
+an exception. Pure helpers live beside it: `endpoint` (base URL, auth header, test keys) and
+`api_errors` (error wording).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import ssl
 import threading
@@ -19,15 +19,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from batchcount import __version__
-from batchcount.errors import StopRun, UsageError
+from batchcount.api_errors import error_detail, network_problem, retry_after
+from batchcount.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
+from batchcount.endpoint import _is_loopback as _is_loopback  # cli.py imports it from here
+from batchcount.errors import StopRun
 from batchcount.throttle import Cancelled, Throttle
 
-DEFAULT_BASE_URL = "https://api.generect.com"
 COUNT_PATHS = {
     "realtime": "/api/v1/search/realtime/leads/count/",
     "database": "/api/v1/search/database/leads/count/",
@@ -87,86 +88,6 @@ class CountAnswer:
     attempts: int
     possibly_billed_twice: int  # attempts sent but unanswered (timeout, dropped), then retried
     test_mode: bool
-
-
-def auth_header(key: str) -> str:
-    key = key.strip()
-    for prefix in ("Token ", "token ", "Bearer ", "bearer "):
-        if key.startswith(prefix):
-            key = key[len(prefix) :].strip()
-    return f"Token {key}"
-
-
-def is_test_key(key: str) -> bool:
-    return auth_header(key)[len("Token ") :].startswith("test_")
-
-
-def check_base_url(url: str) -> str:
-    """Refuse plain http:// off loopback: the key would travel in clear text."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--base-url '{url}' is not an http(s) URL; e.g. {DEFAULT_BASE_URL}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise UsageError(
-            f"--base-url '{url}' uses plain http:// to a non-local host, which would send your "
-            "API key in clear text; use https://"
-        )
-    return url.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def describe_detail(detail: Any) -> str:
-    """The API's error detail (string, field->string or field->list) as one readable line."""
-    if isinstance(detail, dict):
-        parts = []
-        for name, msg in detail.items():
-            text = "; ".join(str(m) for m in msg) if isinstance(msg, list) else str(msg)
-            parts.append(f"{name}: {text}")
-        return "; ".join(parts)
-    if isinstance(detail, list):
-        return "; ".join(str(d) for d in detail)
-    return str(detail)
-
-
-def _error_detail(response: httpx.Response) -> str:
-    """The server's words, for messages, the journal and the workbook: with the key cut out,
-    since a proxy or a broken API may quote the Authorization header back."""
-    try:
-        data = response.json()
-    except ValueError:
-        text = response.text.strip()
-        detail = text[:300] if text else response.reason_phrase
-    else:
-        if isinstance(data, dict) and "detail" in data:
-            detail = describe_detail(data["detail"])
-        else:
-            detail = str(data)[:300]
-    try:
-        sent = response.request.headers.get("authorization", "")
-    except RuntimeError:  # a response built without a request (tests)
-        return detail
-    for secret in (sent, *sent.split()[1:]):
-        if secret.strip():
-            detail = detail.replace(secret, "***")
-    return detail
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 class GenerectClient:
@@ -238,7 +159,7 @@ class GenerectClient:
 
     def _raise_stop(self, response: httpx.Response, what: str) -> None:
         status = response.status_code
-        detail = _error_detail(response)
+        detail = error_detail(response)
         if status in (401, 403):
             raise KeyRejected(
                 f"the API key was rejected ({status}: {detail}). Check GENERECT_API_KEY or "
@@ -267,13 +188,13 @@ class GenerectClient:
         try:
             response = self._client().get(path, timeout=timeout)
         except httpx.HTTPError as exc:
-            raise RowFailed(f"{path}: {_network_problem(exc)}") from None
+            raise RowFailed(f"{path}: {network_problem(exc)}") from None
         self._note_mode(response)
         if response.status_code in (401, 403):
             self._raise_stop(response, path)
         if response.status_code != 200:
             raise RowFailed(
-                f"{path} answered {response.status_code}: {_error_detail(response)}",
+                f"{path} answered {response.status_code}: {error_detail(response)}",
                 response.status_code,
             )
         try:
@@ -331,7 +252,7 @@ class GenerectClient:
             except httpx.HTTPError as exc:
                 self.throttle.release(ok=False, ticket=ticket)
                 sent = _maybe_processed(exc)
-                last = _network_problem(exc)
+                last = network_problem(exc)
                 if isinstance(exc, httpx.TimeoutException) and sent:
                     last = f"no answer within {self.config.timeout:g} s"
                 maybe_billed = sent and billed_mode
@@ -363,16 +284,16 @@ class GenerectClient:
                     self.throttle.release(
                         ok=False,
                         rate_limited=True,
-                        retry_after=_retry_after(response),
+                        retry_after=retry_after(response),
                         ticket=ticket,
                     )
                     last = "429 throttled"
                     after_attempt(0)
                 elif status >= 500 and status != 501:
                     self.throttle.release(
-                        ok=False, retry_after=_retry_after(response), ticket=ticket
+                        ok=False, retry_after=retry_after(response), ticket=ticket
                     )
-                    last = f"{status} {_error_detail(response)}"
+                    last = f"{status} {error_detail(response)}"
                     after_attempt(0)
                 else:
                     self.throttle.release(ok=True, ticket=ticket)
@@ -382,7 +303,7 @@ class GenerectClient:
                         stop.unanswered = unanswered
                         raise
                     raise RowFailed(
-                        f"the API refused this segment ({status}): {_error_detail(response)}",
+                        f"the API refused this segment ({status}): {error_detail(response)}",
                         status,
                         unanswered,
                     )
@@ -431,18 +352,3 @@ def _maybe_processed(exc: httpx.HTTPError) -> bool:
         httpx.WriteTimeout,
     )
     return not isinstance(exc, not_arrived)
-
-
-def _network_problem(exc: Exception) -> str:
-    name = type(exc).__name__
-    if isinstance(exc, httpx.ConnectError):
-        return "could not connect (network down, or wrong --base-url?)"
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return "could not connect in time"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the server closed the connection without an answer"
-    if isinstance(exc, httpx.ReadError):
-        return "the connection broke before the answer came"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    return f"network error ({name})"

@@ -21,9 +21,8 @@ from batchcount.client import (
     ClientConfig,
     GenerectClient,
     RowFailed,
-    check_base_url,
-    is_test_key,
 )
+from batchcount.endpoint import check_base_url, is_test_key
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,

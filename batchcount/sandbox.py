@@ -22,6 +22,16 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final
 
+from batchcount.sandbox_answers import (
+    NO_FUNDS,
+    Outcome,
+    auth_problem,
+    envelope,
+    ok_body,
+    parse_body,
+    price_text,
+    throttled,
+)
 from batchcount.sandbox_config import SandboxConfig, SandboxStats, canonical_json
 from batchcount.sandbox_http import HttpRequest, HttpResponse, HttpServer
 from batchcount.sandbox_model import as_int, count_for, validation_problem
@@ -44,25 +54,9 @@ _ROUTES: Final = {
     TIER_PATH: ("GET", "tier"),
 }
 
-NOT_PROVIDED: Final = "Authentication credentials were not provided."
-INVALID_TOKEN: Final = "Invalid token."
-THROTTLED: Final = "Request was throttled."
-NO_FUNDS: Final = "Insufficient funds in the account."
-
-
 # ------------------------------------------------------------------------------- server
 
 _DROP: Final = object()  # outcome: close the connection without answering
-_Outcome = tuple[int, Any, list[tuple[str, str]], str | None, float]
-
-
-def _envelope(status: int, detail: Any) -> dict[str, Any]:
-    return {"status": "error", "status_code": status, "detail": detail}
-
-
-def _price_text(price: float) -> str:
-    # the live tier endpoint may send prices as numeric strings (mcp passes them to Number())
-    return f"{price:.6f}".rstrip("0").rstrip(".") or "0"
 
 
 class SandboxServer:
@@ -217,20 +211,16 @@ class SandboxServer:
 
     def _protocol_error(self, status: int, detail: str) -> HttpResponse:
         self.stats._request(counts=False)
-        response = self._answer(status, _envelope(status, detail))
+        response = self._answer(status, envelope(status, detail))
         response.close = True
         return response
-
-    def _throttled(self, retry_after: bool) -> _Outcome:
-        headers = [("Retry-After", "1")] if retry_after else []
-        return 429, _envelope(429, THROTTLED), headers, None, 0.0
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         try:
             return await self._dispatch(request)
         except Exception:
             logger.exception("sandbox handler failed for %s %s", request.method, request.path)
-            return self._answer(500, _envelope(500, "A server error occurred."))
+            return self._answer(500, envelope(500, "A server error occurred."))
 
     async def _dispatch(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path
@@ -239,32 +229,19 @@ class SandboxServer:
         route = _ROUTES.get(path)
         self.stats._request(counts=route is not None and route[1] in ("realtime", "database"))
         if route is None:
-            return self._answer(404, _envelope(404, "Not found."))
-        problem = self._auth_problem(request.headers.get("authorization"))
+            return self._answer(404, envelope(404, "Not found."))
+        problem = auth_problem(request.headers.get("authorization"), self.config.valid_keys)
         if problem is not None:
-            return self._answer(401, _envelope(401, problem), [("WWW-Authenticate", "Token")])
+            return self._answer(401, envelope(401, problem), [("WWW-Authenticate", "Token")])
         method, kind = route
         if request.method != method:
             detail = f'Method "{request.method}" not allowed.'
-            return self._answer(405, _envelope(405, detail), [("Allow", method)])
+            return self._answer(405, envelope(405, detail), [("Allow", method)])
         if kind == "account":
             return self._answer(200, self._account())
         if kind == "tier":
             return self._answer(200, self._tier())
         return await self._count(request, database=kind == "database")
-
-    def _auth_problem(self, header: str | None) -> str | None:
-        if header is None:
-            return NOT_PROVIDED
-        scheme, _, key = header.strip().partition(" ")
-        if scheme.lower() != "token":
-            return NOT_PROVIDED  # a bare key or "Bearer ..." does not authenticate
-        key = key.strip()
-        if not key or " " in key:
-            return INVALID_TOKEN
-        valid = self.config.valid_keys
-        ok = key in valid if valid is not None else key.startswith("test_") and len(key) > 5
-        return None if ok else INVALID_TOKEN
 
     def _account(self) -> dict[str, Any]:
         balance = 0.0 if self._funds_exhausted() else self.config.balance
@@ -282,7 +259,7 @@ class SandboxServer:
 
     def _tier(self) -> dict[str, Any]:
         prices = {
-            "api_realtime": _price_text(self.config.price),
+            "api_realtime": price_text(self.config.price),
             "api_cached": 0,
             "api_preview": 0,
             "api_email_finder": "0.04",
@@ -295,24 +272,24 @@ class SandboxServer:
         # test plumbing, not API: no auth, not counted in stats
         if path == STATS_PATH:
             if request.method != "GET":
-                return self._response(405, _envelope(405, "Use GET."), [("Allow", "GET")])
+                return self._response(405, envelope(405, "Use GET."), [("Allow", "GET")])
             return self._response(200, self.snapshot())
         if request.method != "POST":
-            return self._response(405, _envelope(405, "Use POST."), [("Allow", "POST")])
+            return self._response(405, envelope(405, "Use POST."), [("Allow", "POST")])
         try:
             payload = json.loads(request.body or b"{}")
         except ValueError:
             payload = None
         add = as_int(payload.get("add")) if isinstance(payload, dict) else None
         if add is None or add < 0:
-            return self._response(400, _envelope(400, {"add": ["A non-negative integer."]}))
+            return self._response(400, envelope(400, {"add": ["A non-negative integer."]}))
         self.add_funds(add)
         return self._response(200, self.snapshot())
 
     async def _count(self, request: HttpRequest, database: bool) -> HttpResponse | None:
         config = self.config
         if not self.stats._admit(config.max_parallel):
-            status, payload, headers, _, _ = self._throttled(config.retry_after_on_429)
+            status, payload, headers, _, _ = throttled(config.retry_after_on_429)
             return self._answer(status, payload, headers)
         try:
             delay, outcome = self._decide(request, database)
@@ -328,17 +305,17 @@ class SandboxServer:
         finally:
             self.stats._release()
 
-    def _decide(self, request: HttpRequest, database: bool) -> tuple[float, _Outcome | object]:
+    def _decide(self, request: HttpRequest, database: bool) -> tuple[float, Outcome | object]:
         """Everything about a count answer is decided on arrival, then it waits `delay`."""
         config = self.config
         delay = config.latency
         behaviour = request.headers.get("x-generect-test-behaviour", "").strip().lower()
         if behaviour == "rate_limited":
-            return delay, self._throttled(True)
+            return delay, throttled(True)
         if behaviour == "insufficient_funds":
-            return delay, (402, _envelope(402, NO_FUNDS), [], None, 0.0)
+            return delay, (402, envelope(402, NO_FUNDS), [], None, 0.0)
         if behaviour == "upstream_error":
-            return delay, (502, _envelope(502, "Upstream data source unavailable."), [], None, 0.0)
+            return delay, (502, envelope(502, "Upstream data source unavailable."), [], None, 0.0)
         if behaviour == "slow":
             delay += config.slow_behaviour_seconds
         elif behaviour.startswith("latency="):
@@ -349,47 +326,28 @@ class SandboxServer:
         if fault == "drop":
             return delay, _DROP
         if fault == "500":
-            return delay, (500, _envelope(500, "A server error occurred."), [], None, 0.0)
+            return delay, (500, envelope(500, "A server error occurred."), [], None, 0.0)
         if fault == "502":
-            return delay, (502, _envelope(502, "Upstream data source unavailable."), [], None, 0.0)
+            return delay, (502, envelope(502, "Upstream data source unavailable."), [], None, 0.0)
         if fault == "429":
-            return delay, self._throttled(config.retry_after_on_429)
+            return delay, throttled(config.retry_after_on_429)
         if fault == "429-retry-after":
-            return delay, self._throttled(True)
+            return delay, throttled(True)
         if fault == "slow":
             delay += config.slow_seconds
 
-        body, problem = self._parse_body(request, database)
+        body, problem = parse_body(request, database)
         if problem is not None:
             return delay, problem
         key = canonical_json(body)
         if behaviour == "not_found":
-            return delay, (200, _ok(0, 0.0), [], key, 0.0)
+            return delay, (200, ok_body(0, 0.0), [], key, 0.0)
         if database:
-            return delay, (200, _ok(count_for(body), 0), [], key, 0.0)
+            return delay, (200, ok_body(count_for(body), 0), [], key, 0.0)
         if not self._reserve_funds():
             status = config.funds_status
-            return delay, (status, _envelope(status, NO_FUNDS), [], None, 0.0)
-        return delay, (200, _ok(count_for(body), config.price), [], key, config.price)
-
-    def _parse_body(self, request: HttpRequest, database: bool) -> tuple[Any, _Outcome | None]:
-        """(body, None) for a valid body, else (None, the 4xx outcome)."""
-        content_type = request.headers.get("content-type", "application/json")
-        media = content_type.partition(";")[0].strip().lower()
-        if media != "application/json":
-            detail = f'Unsupported media type "{content_type}" in request.'
-            return None, (415, _envelope(415, detail), [], None, 0.0)
-        if not request.body:
-            body: Any = {}  # DRF reads an empty body as no data
-        else:
-            try:
-                body = json.loads(request.body)
-            except (ValueError, RecursionError) as exc:  # bad UTF-8, absurd nesting
-                return None, (400, _envelope(400, f"JSON parse error - {exc}"), [], None, 0.0)
-        problem = validation_problem(body, database)
-        if problem is None:
-            return body, None
-        return None, (400, _envelope(400, problem), [], None, 0.0)
+            return delay, (status, envelope(status, NO_FUNDS), [], None, 0.0)
+        return delay, (200, ok_body(count_for(body), config.price), [], key, config.price)
 
     def _roll_fault(self) -> str | None:
         config = self.config
@@ -411,10 +369,6 @@ class SandboxServer:
                 return name
             draw -= rate
         return None
-
-
-def _ok(count: int, amount: float) -> dict[str, Any]:
-    return {"data": {"results_count": count}, "meta": {"amount_charged": amount}}
 
 
 def start_sandbox(config: SandboxConfig | None = None) -> SandboxServer:

@@ -3,8 +3,8 @@
 Every cell comes back as text exactly as the spreadsheet shows it (no type inference), and
 every data row keeps the row number Excel shows, so later messages can cite "row 7".
 Text files (CSV/TSV/TXT) are decoded and split in `sheet_text`; workbooks (XLSX/XLSM/XLS)
-are read through fastexcel (calamine) in `sheet_workbook`. This module checks the file,
-chooses the reader and turns the raw grid into header + rows.
+are checked in `sheet_safety` and read through fastexcel (calamine) in `sheet_workbook`.
+This module checks the file, chooses the reader and turns the raw grid into header + rows.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ class _Raw(NamedTuple):
 
 
 def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | None) -> _Raw:
-    from batchcount.sheet_workbook import inspect_ole, inspect_zip, read_workbook
+    from batchcount.sheet_safety import inspect_ole, inspect_zip
+    from batchcount.sheet_workbook import read_workbook
 
     ext = path.suffix.lower()
     notes: list[str] = []

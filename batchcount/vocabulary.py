@@ -1,5 +1,8 @@
 """Allowed values, canonical spellings, Excel-date repair and did-you-mean suggestions.
 
+Headcount buckets are parsed, repaired and matched to the nearest bucket in `headcounts`;
+this module words the outcome.
+
 `check_values` runs on every list cell of every row (100k rows), so answers are cached per
 cell and per value, and the vocabulary index is built once, on first use. Messages carry no
 row/column prefix: the caller adds it.
@@ -15,6 +18,13 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from batchcount import vocabulary_hints as hints
+from batchcount.headcounts import (
+    bucket_table,
+    date_parts,
+    excel_bucket,
+    nearest_buckets,
+    parse_headcount,
+)
 from batchcount.resources import request_schema, vocabulary_data
 
 
@@ -138,15 +148,6 @@ class _Index:
         enum = request_schema()["properties"]["filter_empty_vars"]["items"]["enum"]
         self.empty_vars = tuple(str(v) for v in enum)
         self.empty_var_keys = {_key(v): v for v in self.empty_vars}
-        self.headcounts = tuple(str(h) for h in data["headcounts"])
-        bounds: list[tuple[int, float]] = []  # (low, high); high is inf for the top bucket
-        for b in self.headcounts:
-            if b.endswith("+"):  # "10 000+" holds everything above the previous bucket
-                bounds.append((int(bounds[-1][1]) + 1 if bounds else 0, math.inf))
-            else:
-                low, high = b.split("-")
-                bounds.append((int(low), int(high)))
-        self.headcount_bounds = tuple(bounds)
 
 
 @cache
@@ -154,98 +155,26 @@ def _index() -> _Index:
     return _Index()
 
 
-# --- headcount buckets --------------------------------------------------------------------
-
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]m)?)?"
-_ISO_DATE = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}", re.I)
-_NUM_DATE = re.compile(rf"(\d{{1,2}})([/.-])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}", re.I)
-_DAY_MONTH = re.compile(r"(\d{1,4})[-\s/]([a-z]{3,9})\.?(?:[-\s/](\d{4}|\d{2}))?", re.I)
-_MONTH_DAY = re.compile(r"([a-z]{3,9})\.?[-\s/](\d{1,4})", re.I)
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-_THOUSANDS = re.compile(r"(?<=\d)[,.'\s](?=\d{3}(?!\d))")
-_RANGE = re.compile(rf"(\d+)\s*(?:[{_DASHES}]|to)\s*(\d+)")
-_OPEN = re.compile(
-    r"(?:(?:>=?|over|above|more than)\s*(\d+)|(\d+)\s*(?:\+|or more|and above|plus))"
-)
-
-
-def _month(word: str) -> int | None:
-    return hints.MONTHS.get(word.casefold().rstrip("."))
-
-
-def _date_parts(text: str) -> tuple[int, int, int | None] | None:
-    """(month or day, day or month, year) of a date-looking cell, in no particular order."""
-    if m := _ISO_DATE.fullmatch(text):
-        return int(m[2]), int(m[3]), int(m[1])
-    if m := _NUM_DATE.fullmatch(text):
-        return int(m[1]), int(m[3]), int(m[4])
-    if (m := _DAY_MONTH.fullmatch(text)) and (month := _month(m[2])):
-        return month, int(m[1]), int(m[3]) if m[3] else None
-    if (m := _MONTH_DAY.fullmatch(text)) and (month := _month(m[1])):
-        return month, int(m[2]), None
-    return None
-
-
-def _excel_bucket(parts: tuple[int, int, int | None]) -> str | None:
-    """Undo Excel's date conversion: typed '1-10' becomes 10 Jan or 1 Oct of some year and
-    '11-50' becomes 1 Nov 1950 ('Nov-50' when shown without the day)."""
-    a, b, year = parts
-    if {a, b} == {1, 10}:
-        return "1-10"
-    if year is None:  # month-name forms put the month first: ('Nov', 50) or ('Nov', 1950)
-        return "11-50" if a == 11 and b in (50, 1950) else None
-    return "11-50" if year % 100 == 50 and {a, b} == {1, 11} else None
-
-
-def _parse_headcount(text: str) -> tuple[int, float] | None:
-    """(low, high) of a range, (n, n) for a plain number, (low, inf) for 'N+'."""
-    t = text.casefold().strip()
-    t = re.sub(r"(\d+)\s*k\b", lambda m: str(int(m[1]) * 1000), t)
-    t = _THOUSANDS.sub("", t)
-    if m := _RANGE.fullmatch(t):
-        return int(m[1]), int(m[2])
-    if m := _OPEN.fullmatch(t):
-        return int(m[1] or m[2]), math.inf
-    if t.isdigit():
-        return int(t), int(t)
-    return None
+# --- headcount buckets (parsing, date repair, nearest buckets: `headcounts`) --------------
 
 
 def _bucket_hint(low: int, high: float) -> str:
-    """Did-you-mean for a parsed but unknown bucket: the bucket holding a plain number, the
-    buckets a wider range spans, else the nearest bucket on a log scale."""
-    idx = _index()
-    bounds, names = idx.headcount_bounds, idx.headcounts
-    if low == high:
-        hit = [n for n, (lo, hi) in zip(names, bounds, strict=True) if lo <= low <= hi]
-        return _did_you_mean(hit[:1] or names[:1])
-    starts = [i for i, (lo, _) in enumerate(bounds) if low in (lo, lo - 1)]
-    ends = [i for i, (_, hi) in enumerate(bounds) if high in (hi, hi + 1)]
-    if starts and ends and ends[0] > starts[0]:
-        return f"; it spans {_quoted(names[starts[0] : ends[0] + 1], 'and')}: list those instead"
-
-    def gap(x: float, y: float) -> float:
-        return abs(math.log(x + 1) - math.log(y + 1))
-
-    def distance(lo: int, hi: float) -> float:
-        if hi == math.inf:  # open top bucket: any high end at or above its start fits
-            return gap(low, lo) + (0.0 if high >= lo else gap(high, lo))
-        return gap(low, lo) + (math.log(10) if high == math.inf else gap(high, hi))
-
-    scores = [distance(lo, hi) for lo, hi in bounds]
-    best = min(scores)
-    return _did_you_mean([n for n, d in zip(names, scores, strict=True) if d - best < 1e-9])
+    """Did-you-mean for a parsed but unknown bucket (see `headcounts.nearest_buckets`)."""
+    names, spans = nearest_buckets(low, high)
+    if spans:
+        return f"; it spans {_quoted(names, 'and')}: list those instead"
+    return _did_you_mean(names)
 
 
 def _check_headcount(value: str, allow_unknown: bool) -> ValueCheck:
-    idx = _index()
-    if value in idx.headcounts:
+    names, bounds = bucket_table()
+    if value in names:
         return ValueCheck((value,))
-    buckets = ", ".join(idx.headcounts)
+    buckets = ", ".join(names)
     listing = f"(buckets: {buckets})"
-    parts = _date_parts(value)
+    parts = date_parts(value)
     if parts is not None:
-        repaired = _excel_bucket(parts)
+        repaired = excel_bucket(parts)
         if repaired:
             note = (
                 f"'{value}' looks like Excel turned '{repaired}' into a date; sent as "
@@ -255,11 +184,11 @@ def _check_headcount(value: str, allow_unknown: bool) -> ValueCheck:
         head = f"'{value}' looks like a date (Excel converts some typed values), not a bucket"
         fix = f"; format the column as Text and type the bucket again {listing}"
         return _unknown(value, head, fix, False, "the API rejects unknown buckets")
-    parsed = _parse_headcount(value)
+    parsed = parse_headcount(value)
     if parsed is None:
         head, fix = f"'{value}' is not a headcount bucket", f"; use one of: {buckets}"
         return _unknown(value, head, fix, False, "the API rejects unknown buckets")
-    for name, (lo, hi) in zip(idx.headcounts, idx.headcount_bounds, strict=True):
+    for name, (lo, hi) in zip(names, bounds, strict=True):
         # '10000+' and '10001+' both mean the open top bucket, which the API spells '10 000+'.
         top = hi == math.inf and parsed[1] == math.inf and parsed[0] in (lo - 1, lo)
         if parsed == (lo, hi) or top:

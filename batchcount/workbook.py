@@ -1,4 +1,5 @@
-"""The annotated output: a `Results` + `Summary` workbook, or the Results table as CSV.
+"""The annotated output: a `Results` + `Summary` workbook, or the Results table as CSV
+(written by `csv_output`; `write_output` picks the format from the file name).
 
 Outputs are written atomically (temp file beside the target, fsync, `os.replace`): a crash, a
 bad row or a file locked by Excel never leaves a half-written file where the results belong.
@@ -6,7 +7,6 @@ bad row or a file locked by Excel never leaves a half-written file where the res
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
@@ -55,9 +55,6 @@ TITLE_FONT = Font(bold=True, size=14)
 BANNER_FONT = Font(bold=True, color="9C0006", size=12)
 BANNER_FILL = PatternFill("solid", fgColor="FFC7CE")
 
-# Only real numbers escape the CSV formula guard: "-5" stays a number, "-5+A1" does not.
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # openpyxl's ILLEGAL_CHARACTERS_RE plus what UTF-8/XML 1.0 cannot carry (lone surrogates, U+FFFE/F)
 _ILLEGAL_XML_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -104,6 +101,9 @@ def write_output(
     """Write the results in the format the file name asks for."""
     suffix = Path(path).suffix.lower()
     if suffix in CSV_SUFFIXES:
+        # Imported here: csv_output imports ResultRow and the row helpers from this module.
+        from batchcount.csv_output import write_csv
+
         write_csv(path, headers, rows)
     elif suffix in WORKBOOK_SUFFIXES:
         write_workbook(path, headers, rows, summary)
@@ -125,13 +125,6 @@ def excel_text(value: str) -> str:
             keep = 2 * (EXCEL_CELL_LIMIT - len(TRUNCATION_MARKER))
             # errors="ignore" drops half of a surrogate pair cut at the boundary
             value = units[:keep].decode("utf-16-le", errors="ignore") + TRUNCATION_MARKER
-    return value
-
-
-def safe_text(value: str) -> str:
-    """Escape text that a spreadsheet would run as a formula when opening a CSV (OWASP)."""
-    if value.startswith(_FORMULA_STARTS) and not _NUMBER_RE.fullmatch(value):
-        return "'" + value
     return value
 
 
@@ -393,33 +386,3 @@ def _add_chart(ws: Any, header_row: int, count: int) -> None:
     chart.width = 20
     chart.height = max(7.5, 0.6 * count + 2)
     ws.add_chart(chart, "D2")
-
-
-def write_csv(path: Path, headers: Sequence[str], rows: Iterable[ResultRow]) -> None:
-    """Write the Results table as UTF-8 CSV (with BOM, so Excel detects the encoding)."""
-    width = len(headers)
-    with atomic_output(Path(path)) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow([safe_text(str(h or "")) for h in headers] + list(RESULT_COLUMNS))
-        for row in rows:
-            texts, overflow = _fit(row.cells, width)
-            writer.writerow(
-                [safe_text(t) for t in texts]
-                + [
-                    "" if row.results_count is None else str(row.results_count),
-                    safe_text(row.status),
-                    "" if row.amount_charged is None else _plain_number(row.amount_charged),
-                    safe_text(_message(row, overflow)),
-                    safe_text(row.request),
-                ]
-            )
-        text.flush()
-        text.detach()  # leave closing the file to atomic_output
-
-
-def _plain_number(value: float) -> str:
-    text = repr(float(value))
-    if "e" in text or "E" in text:  # spreadsheets parse 0.00001 more reliably than 1e-05
-        text = f"{value:.12f}".rstrip("0").rstrip(".")
-    return text

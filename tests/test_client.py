@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from batchcount.api_errors import describe_detail
 from batchcount.client import (
     ClientConfig,
     FundsOut,
@@ -15,11 +16,8 @@ from batchcount.client import (
     KeyRejected,
     RowFailed,
     WrongEndpoint,
-    auth_header,
-    check_base_url,
-    describe_detail,
-    is_test_key,
 )
+from batchcount.endpoint import auth_header, check_base_url, is_test_key
 from batchcount.errors import UsageError
 from batchcount.throttle import Cancelled, Throttle
 

@@ -31,7 +31,7 @@ from openpyxl import load_workbook
 
 import batchcount.job
 from batchcount.cli import main
-from batchcount.client import check_base_url
+from batchcount.endpoint import check_base_url
 from batchcount.errors import UsageError
 from batchcount.sandbox import SandboxConfig, SandboxServer, start_sandbox
 

@@ -14,6 +14,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from batchcount.csv_output import safe_text, write_csv
 from batchcount.errors import OutputFileError
 from batchcount.workbook import (
     EXCEL_CELL_LIMIT,
@@ -22,8 +23,6 @@ from batchcount.workbook import (
     TRUNCATION_MARKER,
     ResultRow,
     Summary,
-    safe_text,
-    write_csv,
     write_output,
     write_workbook,
 )
