@@ -220,10 +220,10 @@ def template(output: Path) -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for injected faults.")
 def sandbox(host: str, port: int, latency: float, fail_rate: float, seed: int) -> None:
     """Run the Generect test-mode stand-in on loopback (no real data, nothing charged)."""
-    from batchcount.client import _is_loopback
+    from batchcount.endpoint import is_loopback
     from batchcount.sandbox import SANDBOX_KEY, SandboxConfig, SandboxServer
 
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise UsageError(f"--host {host}: the sandbox only listens on loopback (127.0.0.1, ::1).")
     if not 0 <= fail_rate <= 1:
         raise UsageError(f"--fail-rate {fail_rate}: use a share between 0 and 1, e.g. 0.1.")

@@ -25,7 +25,6 @@ import httpx
 from batchcount import __version__
 from batchcount.api_errors import error_detail, network_problem, retry_after
 from batchcount.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
-from batchcount.endpoint import _is_loopback as _is_loopback  # cli.py imports it from here
 from batchcount.errors import StopRun
 from batchcount.throttle import Cancelled, Throttle
 

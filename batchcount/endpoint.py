@@ -31,7 +31,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url '{url}' is not an http(s) URL; e.g. {DEFAULT_BASE_URL}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             f"--base-url '{url}' uses plain http:// to a non-local host, which would send your "
             "API key in clear text; use https://"
@@ -39,7 +39,7 @@ def check_base_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

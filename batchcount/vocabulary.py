@@ -249,8 +249,8 @@ def _check_company_type(value: str, allow_unknown: bool) -> ValueCheck:
 def _check_seniority(value: str, allow_unknown: bool) -> ValueCheck:
     idx = _index()
     codes = idx.seniority_keys.get(_key(value))
-    if codes == (value,):
-        return ValueCheck(codes)
+    if codes is not None and codes in ((value,), (value.casefold(),)):
+        return ValueCheck(codes)  # the code itself, perhaps in capitals: nothing worth a note
     if codes:
         why = "" if len(codes) == 1 else " (the label covers both documented codes)"
         return ValueCheck(codes, notes=(f"'{value}' → {_quoted(codes, 'and')}{why}",))
