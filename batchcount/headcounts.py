@@ -69,9 +69,13 @@ def excel_bucket(parts: tuple[int, int, int | None]) -> str | None:
     return "11-50" if year % 100 == 50 and {a, b} == {1, 11} else None
 
 
+_UNIT_WORDS = re.compile(r"\s*(?:employees?|emps?|staff|people|persons|fte)\.?\s*$")
+
+
 def parse_headcount(text: str) -> tuple[int, float] | None:
     """(low, high) of a range, (n, n) for a plain number, (low, inf) for 'N+'."""
     t = text.casefold().strip()
+    t = _UNIT_WORDS.sub("", t)  # "51-200 employees" is the bucket 51-200
     t = re.sub(r"(\d+)\s*k\b", lambda m: str(int(m[1]) * 1000), t)
     t = _THOUSANDS.sub("", t)
     if m := _RANGE.fullmatch(t):

@@ -488,3 +488,21 @@ def test_suggest_ranking() -> None:
     assert suggest("", names) == []
     assert suggest("zzzzqqq", names) == []
     assert suggest("Sofware", ["Software Development", "Hardware"]) == ["Software Development"]
+
+
+@pytest.mark.parametrize(
+    ("text", "bucket"),
+    [("51-200 employees", "51-200"), ("1-10 staff", "1-10"), ("10,001+ employees", "10 000+")],
+)
+def test_headcount_with_a_unit_word(text: str, bucket: str) -> None:
+    result = one("company_headcounts", text)
+    assert result.values == (bucket,) and result.errors == ()
+    assert result.notes == (f"'{text}' → '{bucket}'",) or bucket in result.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("Exec", "c_suite"), ("VPs", "vp"), ("Mid-Senior level", "senior")]
+)
+def test_more_seniority_labels(text: str, code: str) -> None:
+    result = one("seniorities", text)
+    assert result.values == (code,) and result.warnings == () and len(result.notes) == 1
