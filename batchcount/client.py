@@ -54,6 +54,10 @@ class WrongEndpoint(ApiStop):
     """404/501: wrong base URL, or a test key on an endpoint test mode lacks."""
 
 
+class Unreachable(StopRun):
+    """The API cannot be reached at all (checked before any count is sent)."""
+
+
 class RowFailed(Exception):
     """This request cannot succeed as it is (400), or retries ran out.
 
@@ -186,6 +190,13 @@ class GenerectClient:
         """A free GET (account, tier). Raises StopRun for a rejected key; RowFailed otherwise."""
         try:
             response = self._client().get(path, timeout=timeout)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # Before any count: no point asking to spend, or retrying every row, against an
+            # API this machine cannot reach.
+            raise Unreachable(
+                f"cannot reach {self.base_url} ({network_problem(exc)}). Check the network, a "
+                "proxy or --base-url / GENERECT_API_BASE; nothing was sent."
+            ) from None
         except httpx.HTTPError as exc:
             raise RowFailed(f"{path}: {network_problem(exc)}") from None
         self._note_mode(response)

@@ -213,8 +213,8 @@ def test_key_absent_when_the_network_is_down(tmp_path: Path) -> None:
         "run", str(src), "--yes", "--max-retries", "0", "--timeout", "2",
         "--api-key", HEX_KEY, base_url=closed,
     )  # fmt: skip
-    assert done.code == 1, done.text
-    assert "could not connect" in done.text and "Rows: 2 failed" in done.text
+    assert done.code == 3, done.text  # unreachable before any count: stopped, nothing sent
+    assert "cannot reach" in done.text and "could not connect" in done.text
     assert_no_leak(HEX_KEY, tmp_path, done, "in.xlsx")
 
 
