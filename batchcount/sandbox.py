@@ -59,6 +59,9 @@ _ROUTES: Final = {
 _DROP: Final = object()  # outcome: close the connection without answering
 
 
+DATABASE_SHARE = 85  # percent of the realtime count a database count finds
+
+
 class SandboxServer:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config if config is not None else SandboxConfig()
@@ -343,7 +346,9 @@ class SandboxServer:
         if behaviour == "not_found":
             return delay, (200, ok_body(0, 0.0), [], key, 0.0)
         if database:
-            return delay, (200, ok_body(count_for(body), 0), [], key, 0.0)
+            # the cached database holds fewer profiles than live sources reach
+            cached = count_for(body) * DATABASE_SHARE // 100
+            return delay, (200, ok_body(cached, 0), [], key, 0.0)
         if not self._reserve_funds():
             status = config.funds_status
             return delay, (status, envelope(status, NO_FUNDS), [], None, 0.0)

@@ -178,7 +178,9 @@ def test_count_in_both_modes(client: httpx.Client, server: SandboxServer) -> Non
         assert response.status_code == 200
         assert response.headers["x-generect-mode"] == "test"
         assert response.headers["content-type"] == "application/json"
-        assert response.json()["data"]["results_count"] == count_for(BODY)
+    assert realtime.json()["data"]["results_count"] == count_for(BODY)
+    # the cached database finds a stable share of what live sources reach
+    assert database.json()["data"]["results_count"] == count_for(BODY) * 85 // 100
     assert realtime.json()["meta"]["amount_charged"] == 0.04
     assert database.json()["meta"]["amount_charged"] == 0
     assert server.stats.billed_amount == pytest.approx(0.04)
