@@ -42,3 +42,18 @@ def test_plain_sheet_keeps_row_one_as_header(tmp_path: Path) -> None:
     src.write_text("Notes,Job Titles\nhello,CTO\n", encoding="utf-8")
     prepared = prepare(InputOptions(path=src))
     assert prepared.sheet.header_row == 1 and prepared.sheet.row_numbers == [2]
+
+
+def test_legacy_xls_is_read_with_its_row_numbers() -> None:
+    # tests/data/legacy.xls was written by xlwt (Excel 97-2003 BIFF8): row 4 is blank
+    src = Path(__file__).parent / "data" / "legacy.xls"
+    prepared = prepare(InputOptions(path=src))
+    assert prepared.sheet.format == "xls"
+    assert prepared.sheet.row_numbers == [2, 3, 4, 5, 6]
+    statuses = [r.check.status for r in prepared.plan.rows]
+    assert statuses == ["valid", "valid", "blank", "valid", "invalid"]
+    assert prepared.plan.rows[1].check.body == {
+        "job_titles": ["VP Sales"], "seniorities": ["vp"], "locations": ["Germany"],
+        "company_headcounts": ["10 000+"],
+    }  # fmt: skip
+    assert "'42' is not a headcount bucket" in prepared.plan.rows[4].check.errors[0]
