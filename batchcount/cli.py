@@ -261,7 +261,10 @@ class TerminalUI:
         self._last_done = -1
 
     def info(self, line: str) -> None:
-        say(line)
+        if self._bar is not None:  # print above the live bar instead of through it
+            self._bar.write(redact(line), file=sys.stderr)
+        else:
+            say(line)
 
     def confirm(self, question: str) -> bool:
         click.echo(f"{question} [y/N] ", err=True, nl=False)
