@@ -50,12 +50,26 @@ def _field_result(name: str, text: str, separator: str, allow_unknown: bool) -> 
     return _from_cell(name, parse_cell(name, text, separator), allow_unknown, text, separator)
 
 
+# Free-text list fields where "CTO, CIO, VP Engineering" is almost surely three values typed
+# with the wrong separator (a real title has at most one comma: "VP, Sales"). Locations are
+# left out: "Austin, Texas, United States" is one place.
+_COMMA_LISTS = frozenset({"job_titles", "past_job_titles", "keywords"})
+
+
 def _from_cell(
     name: str, cell: Cell, allow_unknown: bool, text: str, separator: str
 ) -> _FieldResult:
     if cell.error:
         return _FieldResult(None, (cell.error,), (), ())
     value = cell.value
+    if name in _COMMA_LISTS and separator != "," and isinstance(value, tuple):
+        listed = [v for v in value if v.count(",") >= 2]
+        if listed:
+            warning = (
+                f"'{listed[0]}' is sent as ONE value; if it lists several, separate them with "
+                f"'{separator}' (or run with --separator ',')"
+            )
+            return _FieldResult(value, (), (cell.note,) if cell.note else (), (warning,))
     if value is None or name not in checked_fields() or not isinstance(value, tuple):
         return _FieldResult(value, (), (cell.note,) if cell.note else (), ())
     check = check_values(name, value, allow_unknown=allow_unknown)

@@ -318,3 +318,27 @@ def test_realtime_only_constant_in_database_mode_names_the_constant() -> None:
     result = check(["CEO"], columns=columns, headers=headers, mode="database")
     assert result.status == "invalid"
     assert result.errors[0].startswith("row 7, constant keywords: 'ai'")
+
+
+def test_comma_listed_titles_get_a_separator_warning() -> None:
+    from batchcount.mapping import map_columns
+    from batchcount.rows import RowOptions, check_row
+
+    headers = ["Job Titles", "Locations"]
+    columns = map_columns(headers)
+    listed = check_row(
+        2,
+        ["CTO, CIO, VP Engineering", "Austin, Texas, United States"],
+        headers,
+        columns,
+        RowOptions(),
+    )
+    assert listed.status == "valid"
+    assert listed.body == {
+        "job_titles": ["CTO, CIO, VP Engineering"],
+        "locations": ["Austin, Texas, United States"],
+    }
+    (warning,) = listed.warnings
+    assert "sent as ONE value" in warning and "row 2, Job Titles" in warning
+    single = check_row(3, ["VP, Sales", "United States"], headers, columns, RowOptions())
+    assert single.warnings == ()
