@@ -293,7 +293,8 @@ _CITY_STATE = re.compile(r"(.+?),\s*([A-Z]{2})(?:,\s*(?:USA|US|United States))?"
 def _check_location(value: str, allow_unknown: bool) -> ValueCheck:
     problem = f"'{value}' may not be a listed location (the API rejects abbreviations); "
     if country := hints.COUNTRY_ABBREVIATIONS.get(value.upper()):
-        return ValueCheck((value,), warnings=(f"{problem}try '{country}'",))
+        # Unambiguous, and the API 400s on the abbreviation: spell it out (with a note).
+        return ValueCheck((country,), notes=(f"'{value}' → '{country}'",))
     m = _CITY_STATE.fullmatch(value)
     if not m or m[2] not in hints.US_STATES:
         return ValueCheck((value,))

@@ -469,7 +469,9 @@ def test_location_abbreviations_warn() -> None:
         "try 'San Francisco Bay Area' or 'United States'",
     )
     assert "'Austin, Texas, United States'" in one("company_locations", "Austin, TX").warnings[0]
-    assert "try 'United States'" in one("locations", "USA").warnings[0]
+    usa = one("locations", "USA")
+    assert usa.values == ("United States",) and usa.notes == ("'USA' → 'United States'",)
+    assert one("locations", "u.k.").values == ("United Kingdom",)
     for fine in ("United States", "Paris, France", "Paris, FR", "Austin, Texas"):
         assert one("locations", fine) == ValueCheck((fine,), (), (), ())
 
