@@ -179,11 +179,15 @@ def _run_locked(
             ui.info("Nothing was changed or sent.")
             return EXIT_STOPPED
         remove_journal(jpath)
+    existed = jpath.exists()
     journal = Journal(jpath)
     try:
         return _run_with_journal(options, ui, prepared, journal, output, started)
     finally:
+        empty = journal.is_empty()
         journal.close()
+        if empty and not existed:  # declined, unreachable, nothing to send: leave no clutter
+            remove_journal(jpath)
 
 
 def _run_with_journal(

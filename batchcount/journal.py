@@ -226,6 +226,16 @@ class Journal:
                 (message, rebilled, time.time(), fp, mode),
             )
 
+    def is_empty(self) -> bool:
+        """No request was ever recorded (a run that sent nothing)."""
+        with self._lock:
+            if self._closed:
+                return False
+            try:
+                return self._db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is None
+            except sqlite3.DatabaseError:
+                return False
+
     def close(self) -> None:
         with self._lock:
             if self._closed:

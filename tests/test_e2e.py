@@ -375,3 +375,10 @@ def test_fictional_sandbox_answers_are_never_reused_by_a_live_run(
     assert live.returncode == 0, live.stderr
     assert "came from test mode (fictional counts)" in live.stderr
     assert server.stats.snapshot()["ok_answers"] == 3  # all counted again, for real
+
+
+def test_a_run_that_sends_nothing_leaves_no_journal(server: SandboxServer, tmp_path: Path) -> None:
+    src = write_xlsx(tmp_path / "in.xlsx", segments(2))
+    done = cli("run", str(src), server=server, stdin="n\n")
+    assert done.returncode == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]
