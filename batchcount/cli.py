@@ -244,6 +244,8 @@ def sandbox(host: str, port: int, latency: float, fail_rate: float, seed: int) -
     say("Press Ctrl-C to stop.", err=False)
     try:
         signal.pause() if hasattr(signal, "pause") else server.serve_forever()
+    except KeyboardInterrupt:
+        say("Sandbox stopped.", err=False)
     finally:
         server.stop()
 
