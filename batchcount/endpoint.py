@@ -36,7 +36,13 @@ def check_base_url(url: str) -> str:
             f"--base-url '{url}' uses plain http:// to a non-local host, which would send your "
             "API key in clear text; use https://"
         )
-    return url.strip().rstrip("/")
+    base = url.strip().rstrip("/")
+    # A base copied from the docs with its API prefix would double it (/api/v1/api/v1/... is a
+    # 404): the prefixes belong to the paths, so drop them here.
+    for prefix in ("/api/v1", "/api"):
+        if base.endswith(prefix) and parts.path.rstrip("/") == prefix:
+            return base[: -len(prefix)]
+    return base
 
 
 def is_loopback(host: str) -> bool:

@@ -243,3 +243,9 @@ def test_account_lookups() -> None:
     assert client.get_json("/api/v1/accounts/me/")["data"]["credits"]["balance"] == 12.5
     with pytest.raises(RowFailed):
         client.get_json("/api/auth/tiers/my-tier/")
+
+
+def test_base_url_with_the_api_prefix_is_trimmed() -> None:
+    assert check_base_url("https://api.generect.com/api/v1/") == "https://api.generect.com"
+    assert check_base_url("https://api.generect.com/api") == "https://api.generect.com"
+    assert check_base_url("https://proxy.example/generect") == "https://proxy.example/generect"
