@@ -29,7 +29,7 @@ from batchcount.errors import (
 )
 from batchcount.job import build_summary
 from batchcount.pipeline import InputOptions, prepare
-from batchcount.plan import LIST_PRICE, estimate, money
+from batchcount.plan import estimate, fallback_price, money
 from batchcount.report import input_lines, problem_lines, rows_line
 from batchcount.results import Tally, check_rows_out
 from batchcount.runner import Progress
@@ -153,7 +153,7 @@ def check(**kwargs: Any) -> None:
     for line in input_lines(prepared):
         say(line, err=False)
     mode = prepared.mode
-    price, source = _fallback_price(mode, kwargs["price"])
+    price, source = fallback_price(mode, kwargs["price"])
     est = estimate(prepared.plan, price, source)
     say(rows_line(est), err=False)
     for line in problem_lines(prepared):
@@ -175,16 +175,6 @@ def check(**kwargs: Any) -> None:
         )
         say(f"Wrote {kwargs['report']}", err=False)
     raise SystemExit(EXIT_PROBLEMS if est.invalid else EXIT_OK)
-
-
-def _fallback_price(mode: str, given: float | None) -> tuple[float, str]:
-    if mode == "database":
-        return 0.0, "database counts are free"
-    if given is not None:
-        if given < 0:
-            raise UsageError(f"--price {given}: a price cannot be negative.")
-        return given, "--price"
-    return LIST_PRICE["realtime"], "list price"
 
 
 @cli.command()

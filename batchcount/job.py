@@ -31,7 +31,7 @@ from batchcount.errors import (
 )
 from batchcount.journal import Entry, Journal, exclusive, journal_path, remove_journal
 from batchcount.pipeline import InputOptions, Prepared, prepare
-from batchcount.plan import LIST_PRICE, Estimate, estimate
+from batchcount.plan import Estimate, estimate, fallback_price
 from batchcount.report import estimate_lines, input_lines, outcome_lines, problem_lines
 from batchcount.results import Tally, run_rows_out
 from batchcount.runner import Job, Progress, Runner, RunReport
@@ -148,11 +148,10 @@ def _account(
         return float(prices["api_realtime"]), "your account's price tier", balance
     except (RowFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "message", "unexpected answer")
-        if given is not None:
-            ui.info(f"Could not read the account's price tier ({reason}); using --price.")
-            return given, "--price (price tier unavailable)", balance
-        ui.info(f"Could not read the account's price tier ({reason}); using the list price.")
-        return LIST_PRICE["realtime"], "list price (price tier unavailable)", balance
+        price, source = fallback_price(mode, given)
+        shown = "--price" if source == "--price" else "the list price"
+        ui.info(f"Could not read the account's price tier ({reason}); using {shown}.")
+        return price, f"{source} (price tier unavailable)", balance
 
 
 def run_job(options: RunOptions, ui: UI) -> int:
@@ -205,11 +204,12 @@ def _run_with_journal(
     # Fictional test-mode answers must never stand in for paid live ones (nor the reverse):
     # a journal is reused only by runs of the same kind.
     test_run = options.sandbox or is_test_key(options.api_key or "")
-    entries = _same_kind(journal.entries(mode), test_run)
+    recorded = journal.entries(mode)
+    entries = _same_kind(recorded, test_run)
     done = {fp for fp, e in entries.items() if e.state == "done"}
     other_kind = sum(
         1
-        for fp, e in journal.entries(mode).items()
+        for fp, e in recorded.items()
         if e.state == "done" and fp not in entries and fp in prepared.plan.requests
     )
     if other_kind:
@@ -251,14 +251,7 @@ def _run_with_journal(
             if todo:
                 price, source, balance = _account(client, mode, options.price, ui)
             else:
-                price, source = (
-                    (0.0, "database counts are free")
-                    if mode == "database"
-                    else (
-                        options.price if options.price is not None else LIST_PRICE["realtime"],
-                        "--price" if options.price is not None else "list price",
-                    )
-                )
+                price, source = fallback_price(mode, options.price)
                 balance = None
             est = estimate(plan, price, source, done)
             for line in estimate_lines(est, mode, balance, client.test_mode, crashed):

@@ -19,6 +19,7 @@ from typing import Any
 from batchcount.errors import UsageError
 from batchcount.fields import NON_FILTERS, all_fields, field_names
 from batchcount.resources import mapping_schema
+from batchcount.sheet import column_label
 
 # Normalised header -> field. Normalised = lower case, no spaces, '-', '_' or punctuation.
 # Kept conservative: a wrong guess changes what is counted, so ambiguous words ("Company",
@@ -178,8 +179,8 @@ def header_label(headers: Sequence[str], index: int) -> str:
     """How messages name a column: its header, or its letter when the header is blank."""
     text = headers[index].strip()
     if len(text) > _LABEL_LIMIT:  # a header may be a pasted paragraph (or 1 MB)
-        return f"{text[: _LABEL_LIMIT - 1]}… (column {_letters(index)})"
-    return text if text else f"column {_letters(index)}"
+        return f"{text[: _LABEL_LIMIT - 1]}… (column {column_label(index)})"
+    return text if text else f"column {column_label(index)}"
 
 
 def _shown_headers(headers: Sequence[str]) -> str:
@@ -189,15 +190,6 @@ def _shown_headers(headers: Sequence[str]) -> str:
     if len(named) > _SHOWN_HEADERS:
         shown += f", ... ({len(named)} columns in all)"
     return shown or "(no headers)"
-
-
-def _letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @dataclass(frozen=True)
@@ -310,7 +302,7 @@ def _find_header(headers: Sequence[str], wanted: str, source: str) -> int:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        where = ", ".join(_letters(i) for i in matches)
+        where = ", ".join(column_label(i) for i in matches)
         raise UsageError(
             f"{source}: the sheet has {len(matches)} columns named '{wanted}' (columns "
             f"{where}); rename them in the sheet so each header is different."
@@ -370,14 +362,14 @@ def map_columns(
         name, idx = next(iter(clashes.items()))
         labels = [header_label(headers, i) for i in idx]
         cols = " and ".join(
-            f"'{label}' (column {_letters(i)})" for label, i in zip(labels, idx, strict=True)
+            f"'{label}' (column {column_label(i)})" for label, i in zip(labels, idx, strict=True)
         )
         if len(set(labels)) < len(labels):  # duplicate headers: --map cannot tell them apart
             fix = "Rename the headers in the sheet so they differ (--map cannot tell them apart)."
         else:
             fix = (
                 f'Pick one with --map, e.g. --map "{labels[1]}=" to leave column '
-                f"{_letters(idx[1])} out."
+                f"{column_label(idx[1])} out."
             )
         raise UsageError(
             f"columns {cols} {'both' if len(idx) == 2 else 'all'} map to {name}; a field can "

@@ -16,6 +16,16 @@ from batchcount.rows import RowCheck
 LIST_PRICE = {"realtime": 0.04, "database": 0.0}
 
 
+def fallback_price(mode: str, given: float | None) -> tuple[float, str]:
+    """The price when the account's tier is not asked or not known: free for database
+    counts, else `--price`, else the list price; with where it came from."""
+    if mode == "database":
+        return 0.0, "database counts are free"
+    if given is not None:
+        return given, "--price"
+    return LIST_PRICE["realtime"], "list price"
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, str):
         return " ".join(value.split()).casefold()
