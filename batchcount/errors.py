@@ -46,3 +46,14 @@ class StopRun(BatchcountError):
     """The run must stop now (key rejected, funds out, wrong base URL)."""
 
     exit_code = EXIT_STOPPED
+
+
+class Cancelled(Exception):
+    """The run is stopping; this request was not (re)sent.
+
+    `unanswered`: earlier attempts of it that went out and got no answer (they may be billed).
+    """
+
+    def __init__(self, unanswered: int = 0) -> None:
+        super().__init__()
+        self.unanswered = unanswered

@@ -62,10 +62,10 @@ def _wrap(owner: Any, attr: str, phase: str, memory: bool = False) -> None:
 
 
 def _install() -> None:
-    import batchcount.cli as cli
-    import batchcount.job as job
-    import batchcount.journal as journal
-    import batchcount.runner as runner
+    import batchcount.api.job as job
+    import batchcount.cli.check as cli
+    import batchcount.net.runner as runner
+    import batchcount.store.journal as journal
 
     PHASES["imported"] = time.time()
     for module in (cli, job):

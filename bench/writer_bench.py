@@ -19,7 +19,8 @@ from pathlib import Path
 
 from data import BIG_HEADERS, _big_row
 
-from batchcount.workbook import ResultRow, Summary, write_workbook
+from batchcount.output.columns import ResultRow
+from batchcount.output.workbook import Summary, write_workbook
 
 
 def _status(key: str) -> float:

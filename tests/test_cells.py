@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from batchcount.cells import Cell, clean_text, constant_cell, parse_cell, split_list
-from batchcount.fields import ANCHORS, NON_FILTERS, all_fields, field_names, is_field
+from batchcount.plan.cells import Cell, clean_text, constant_cell, parse_cell, split_list
+from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields, field_names, is_field
 
 # --- fields --------------------------------------------------------------------------------
 

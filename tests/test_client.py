@@ -8,8 +8,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from batchcount.api_errors import describe_detail
-from batchcount.client import (
+from batchcount.errors import UsageError
+from batchcount.net.api_errors import describe_detail
+from batchcount.net.client import (
     ClientConfig,
     FundsOut,
     GenerectClient,
@@ -17,9 +18,8 @@ from batchcount.client import (
     RowFailed,
     WrongEndpoint,
 )
-from batchcount.endpoint import auth_header, check_base_url, is_test_key
-from batchcount.errors import UsageError
-from batchcount.throttle import Cancelled, Throttle
+from batchcount.net.endpoint import auth_header, check_base_url, is_test_key
+from batchcount.net.throttle import Cancelled, Throttle
 
 KEY = "abc123def456"
 OK = {"data": {"results_count": 42}, "meta": {"amount_charged": 0.04}}

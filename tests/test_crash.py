@@ -42,13 +42,13 @@ from test_faults import (
     write_xlsx,
 )
 
-from batchcount.client import ClientConfig, GenerectClient
 from batchcount.errors import EXIT_STOPPED
-from batchcount.journal import Journal
-from batchcount.plan import fingerprint
-from batchcount.runner import Job, Runner
-from batchcount.sandbox import SandboxConfig, SandboxServer, start_sandbox
-from batchcount.throttle import Throttle
+from batchcount.net.client import ClientConfig, GenerectClient
+from batchcount.net.runner import Job, Runner
+from batchcount.net.throttle import Throttle
+from batchcount.plan.estimate import fingerprint
+from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
+from batchcount.store.journal import Journal
 
 SEED = 4242
 COMPARED = ("status", "results_count", "amount_charged", "request")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from batchcount.sandbox import SandboxConfig, SandboxServer, start_sandbox
+from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
 
 KEY = "test_e2e_0123456789abcdef"
 LIVE_KEY = "c0ffee0123456789deadbeef"  # a bare-hex "live" key the sandbox is told to accept

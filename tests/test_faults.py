@@ -26,9 +26,9 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from batchcount.client import ClientConfig, GenerectClient, RowFailed
-from batchcount.sandbox import SandboxConfig, SandboxServer, canonical_json, start_sandbox
-from batchcount.throttle import Cancelled, Throttle
+from batchcount.net.client import ClientConfig, GenerectClient, RowFailed
+from batchcount.net.throttle import Cancelled, Throttle
+from batchcount.sandbox.server import SandboxConfig, SandboxServer, canonical_json, start_sandbox
 
 KEY = "test_faults_0123456789"
 PRICE = 0.04

@@ -32,7 +32,7 @@ import pytest
 from openpyxl import load_workbook
 
 from batchcount.cli import main
-from batchcount.sandbox import SandboxConfig, start_sandbox
+from batchcount.sandbox.server import SandboxConfig, start_sandbox
 
 KEY = "test_hostile_5e1f0c2a9b"
 HEADER = "Job Titles,Seniorities,Locations,Notes"
@@ -980,7 +980,7 @@ def _with_merges(path: Path, refs: Sequence[str]) -> Path:
 
 
 def _problems(path: Path) -> dict[int, tuple[str, ...]]:
-    from batchcount.pipeline import InputOptions, prepare
+    from batchcount.plan.prepare import InputOptions, prepare
 
     plan = prepare(InputOptions(path=path)).plan
     return {r.check.row_number: r.check.errors for r in plan.rows if r.check.errors}

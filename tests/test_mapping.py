@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from batchcount.errors import UsageError
-from batchcount.fields import field_names
-from batchcount.mapping import (
+from batchcount.plan.fields import field_names
+from batchcount.plan.mapping import (
     ALIASES,
     MappingFile,
     guess_field,

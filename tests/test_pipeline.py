@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from batchcount.pipeline import InputOptions, prepare
+from batchcount.plan.prepare import InputOptions, prepare
 
 
 def test_header_found_below_a_title_block(tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from batchcount.errors import InputFileError, UsageError
-from batchcount.mapping import map_columns
-from batchcount.pipeline import InputOptions, prepare
-from batchcount.plan import (
+from batchcount.plan.estimate import (
     LIST_PRICE,
     Plan,
     estimate,
@@ -21,7 +19,9 @@ from batchcount.plan import (
     money,
     request_json,
 )
-from batchcount.rows import RowCheck, RowOptions, check_row
+from batchcount.plan.mapping import map_columns
+from batchcount.plan.prepare import InputOptions, prepare
+from batchcount.plan.rows import RowCheck, RowOptions, check_row
 
 MakeFile = Callable[..., Path]  # the make_csv / make_xlsx fixtures (conftest.py)
 

@@ -9,12 +9,12 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchcount.cells import parse_cell
-from batchcount.fields import all_fields, field_names
-from batchcount.mapping import map_columns
-from batchcount.plan import fingerprint
+from batchcount.plan.cells import parse_cell
+from batchcount.plan.estimate import fingerprint
+from batchcount.plan.fields import all_fields, field_names
+from batchcount.plan.mapping import map_columns
+from batchcount.plan.rows import RowOptions, check_row
 from batchcount.resources import request_schema, vocabulary_data
-from batchcount.rows import RowOptions, check_row
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

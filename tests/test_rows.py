@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from batchcount.mapping import ColumnMap, MappingFile, map_columns
-from batchcount.rows import Mode, RowCheck, RowOptions, check_row
+from batchcount.plan.mapping import ColumnMap, MappingFile, map_columns
+from batchcount.plan.rows import Mode, RowCheck, RowOptions, check_row
 
 HEADERS = [
     "Segment",
@@ -321,8 +321,8 @@ def test_realtime_only_constant_in_database_mode_names_the_constant() -> None:
 
 
 def test_comma_listed_titles_get_a_separator_warning() -> None:
-    from batchcount.mapping import map_columns
-    from batchcount.rows import RowOptions, check_row
+    from batchcount.plan.mapping import map_columns
+    from batchcount.plan.rows import RowOptions, check_row
 
     headers = ["Job Titles", "Locations"]
     columns = map_columns(headers)

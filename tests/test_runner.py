@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from batchcount.client import ClientConfig, GenerectClient
 from batchcount.errors import EXIT_STOPPED, JournalError
-from batchcount.journal import Journal, journal_path, remove_journal
-from batchcount.plan import fingerprint
-from batchcount.runner import Job, Runner
-from batchcount.sandbox import SANDBOX_KEY, SandboxConfig, SandboxServer, start_sandbox
-from batchcount.throttle import Throttle
+from batchcount.net.client import ClientConfig, GenerectClient
+from batchcount.net.runner import Job, Runner
+from batchcount.net.throttle import Throttle
+from batchcount.plan.estimate import fingerprint
+from batchcount.sandbox.server import SANDBOX_KEY, SandboxConfig, SandboxServer, start_sandbox
+from batchcount.store.journal import Journal, journal_path, remove_journal
 
 
 @pytest.fixture

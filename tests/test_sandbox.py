@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from batchcount.sandbox import (
+from batchcount.sandbox.server import (
     SANDBOX_KEY,
     SandboxConfig,
     SandboxServer,
@@ -207,7 +207,7 @@ def test_counts_are_deterministic_and_plausible(client: httpx.Client) -> None:
 def test_counts_do_not_depend_on_the_process_hash_seed() -> None:
     body = {"job_titles": ["CEO", "CTO", "CFO", "COO"], "locations": ["France", "Spain"]}
     code = (
-        "import json, sys; from batchcount.sandbox import count_for; "
+        "import json, sys; from batchcount.sandbox.server import count_for; "
         "print(count_for(json.loads(sys.argv[1])))"
     )
     for seed in ("1", "2"):

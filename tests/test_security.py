@@ -29,11 +29,11 @@ import openpyxl
 import pytest
 from openpyxl import load_workbook
 
-import batchcount.job
+import batchcount.api.job
 from batchcount.cli import main
-from batchcount.endpoint import check_base_url
 from batchcount.errors import UsageError
-from batchcount.sandbox import SandboxConfig, SandboxServer, start_sandbox
+from batchcount.net.endpoint import check_base_url
+from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
 
 HEX_KEY = "c0ffee5ec7e7d00dfeedface0badcafe"  # a live key is bare hex
 TEST_KEY = "test_s3cr3t9f8e7d6c5b4a3921"
@@ -270,7 +270,7 @@ def test_key_absent_from_an_unexpected_error(
     def broken(options: object, ui: object) -> int:
         raise RuntimeError(f"boom: header was 'Authorization: Token {HEX_KEY}'")
 
-    monkeypatch.setattr(batchcount.job, "run_job", broken)
+    monkeypatch.setattr(batchcount.api.job, "run_job", broken)
     monkeypatch.delenv("GENERECT_API_KEY", raising=False)
     src = segments_xlsx(tmp_path / "in.xlsx")
     with pytest.raises(SystemExit) as stop:
@@ -289,7 +289,7 @@ def test_key_from_env_redacted_from_an_unexpected_error(
     def broken(options: object, ui: object) -> int:
         raise ValueError(f"no route for {TEST_KEY}")
 
-    monkeypatch.setattr(batchcount.job, "run_job", broken)
+    monkeypatch.setattr(batchcount.api.job, "run_job", broken)
     monkeypatch.setenv("GENERECT_API_KEY", TEST_KEY)
     src = segments_xlsx(tmp_path / "in.xlsx")
     with pytest.raises(SystemExit) as stop:

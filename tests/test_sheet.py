@@ -1,4 +1,4 @@
-"""Tests for batchcount.sheet: every format, encoding, delimiter and bad file an analyst has."""
+"""Tests for batchcount.read.sheet: every format, encoding, delimiter and bad file."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from openpyxl.chart import BarChart, Reference
 
 from batchcount.errors import InputFileError, UsageError
-from batchcount.sheet import Sheet, column_label, read_sheet
+from batchcount.read.sheet import Sheet, column_label, read_sheet
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -466,7 +466,7 @@ def test_chart_sheet_first_and_table_far_down_and_right(tmp_path: Path) -> None:
     assert sheet.row_numbers == [1001, 1002]
     # calamine logs "'chartsheet' not a valid worksheet"; outside pytest's log capture that
     # would reach stderr through logging.lastResort, so check in a clean interpreter.
-    code = "import sys; from batchcount.sheet import read_sheet; read_sheet(sys.argv[1])"
+    code = "import sys; from batchcount.read.sheet import read_sheet; read_sheet(sys.argv[1])"
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "s.xlsx")], capture_output=True, text=True
     )

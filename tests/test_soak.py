@@ -31,7 +31,7 @@ from test_faults import (
     write_csv,
 )
 
-from batchcount.sandbox import SandboxConfig, SandboxServer
+from batchcount.sandbox.server import SandboxConfig, SandboxServer
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the child's figures from /proc"

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from batchcount.errors import OutputFileError
+from batchcount.output.template import HEADERS, TEMPLATE_ROWS, write_template
 from batchcount.resources import vocabulary_data
-from batchcount.template import HEADERS, TEMPLATE_ROWS, write_template
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for batchcount.vocabulary: canonical spellings, Excel-date repair, suggestions."""
+"""Tests for batchcount.plan.vocabulary: canonical spellings, Excel-date repair, suggestions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from batchcount import vocabulary_hints as hints
+from batchcount.plan import hints as hints
+from batchcount.plan.vocabulary import ValueCheck, check_values, checked_fields, suggest
 from batchcount.resources import request_schema, vocabulary_data
-from batchcount.vocabulary import ValueCheck, check_values, checked_fields, suggest
 
 VOCAB = vocabulary_data()
 INDUSTRIES = {i["name"] for i in VOCAB["industries"]}

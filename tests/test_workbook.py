@@ -14,14 +14,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from batchcount.csv_output import safe_text, write_csv
 from batchcount.errors import OutputFileError
-from batchcount.workbook import (
+from batchcount.output.columns import RESULT_COLUMNS, ResultRow
+from batchcount.output.csv_output import safe_text, write_csv
+from batchcount.output.workbook import (
     EXCEL_CELL_LIMIT,
-    RESULT_COLUMNS,
     TEST_MODE_BANNER,
     TRUNCATION_MARKER,
-    ResultRow,
     Summary,
     write_output,
     write_workbook,
@@ -268,7 +267,7 @@ def test_locked_target_raises_output_file_error(out: Path, monkeypatch: pytest.M
     def locked(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("batchcount.atomic.os.replace", locked)
+    monkeypatch.setattr("batchcount.output.atomic.os.replace", locked)
     with pytest.raises(OutputFileError, match="close it in Excel") as info:
         write_workbook(out, HEADERS, sample_rows(), make_summary())
     assert str(out) in str(info.value)

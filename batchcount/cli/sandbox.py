@@ -1,0 +1,62 @@
+"""`batchcount sandbox`: the test-mode stand-in as a standalone server."""
+
+from __future__ import annotations
+
+import signal
+
+import click
+
+from batchcount.cli.common import say
+from batchcount.errors import (
+    UsageError,
+)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0 = any free one).")
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Seconds added to every count answer.",
+)
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Share of count requests answered with a transient 500/502/429.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for injected faults.")
+def sandbox(host: str, port: int, latency: float, fail_rate: float, seed: int) -> None:
+    """Run the Generect test-mode stand-in on loopback (no real data, nothing charged)."""
+    from batchcount.net.endpoint import is_loopback
+    from batchcount.sandbox.server import SANDBOX_KEY, SandboxConfig, SandboxServer
+
+    if not is_loopback(host):
+        raise UsageError(f"--host {host}: the sandbox only listens on loopback (127.0.0.1, ::1).")
+    if not 0 <= fail_rate <= 1:
+        raise UsageError(f"--fail-rate {fail_rate}: use a share between 0 and 1, e.g. 0.1.")
+    server = SandboxServer(
+        SandboxConfig(host=host, port=port, latency=latency, fail_rate=fail_rate, seed=seed)
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); try --port 0."
+        ) from None
+    say(f"Sandbox listening on {server.url} (test mode). Point batchcount at it with:", err=False)
+    say(
+        f"  GENERECT_API_BASE={server.url} GENERECT_API_KEY={SANDBOX_KEY} batchcount run FILE",
+        err=False,
+    )
+    say("Press Ctrl-C to stop.", err=False)
+    try:
+        signal.pause() if hasattr(signal, "pause") else server.serve_forever()
+    except KeyboardInterrupt:
+        say("Sandbox stopped.", err=False)
+    finally:
+        server.stop()

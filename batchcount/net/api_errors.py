@@ -1,0 +1,73 @@
+"""Wording for what went wrong with a request: the API's error detail, network problems,
+Retry-After.
+
+Pure helpers for `batchcount.net.client`. Error text ends up in messages, the journal and the
+workbook, so the server's words pass through `error_detail`, which cuts the API key out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def describe_detail(detail: Any) -> str:
+    """The API's error detail (string, field->string or field->list) as one readable line."""
+    if isinstance(detail, dict):
+        parts = []
+        for name, msg in detail.items():
+            text = "; ".join(str(m) for m in msg) if isinstance(msg, list) else str(msg)
+            parts.append(f"{name}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return "; ".join(str(d) for d in detail)
+    return str(detail)
+
+
+def error_detail(response: httpx.Response) -> str:
+    """The server's words, for messages, the journal and the workbook: with the key cut out,
+    since a proxy or a broken API may quote the Authorization header back."""
+    try:
+        data = response.json()
+    except ValueError:
+        text = response.text.strip()
+        detail = text[:300] if text else response.reason_phrase
+    else:
+        if isinstance(data, dict) and "detail" in data:
+            detail = describe_detail(data["detail"])
+        else:
+            detail = str(data)[:300]
+    try:
+        sent = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without a request (tests)
+        return detail
+    for secret in (sent, *sent.split()[1:]):
+        if secret.strip():
+            detail = detail.replace(secret, "***")
+    return detail
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def network_problem(exc: Exception) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect (network down, or wrong --base-url?)"
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "could not connect in time"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without an answer"
+    if isinstance(exc, httpx.ReadError):
+        return "the connection broke before the answer came"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return f"network error ({name})"

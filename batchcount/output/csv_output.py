@@ -1,0 +1,57 @@
+"""The Results table as CSV (`write_output` picks it for .csv names).
+
+Written atomically like the workbook. Cells a spreadsheet would run as formulas are escaped
+(`safe_text`): a CSV has no cell types to say "this is text".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from batchcount.output.atomic import atomic_output
+from batchcount.output.columns import RESULT_COLUMNS, ResultRow, fit_cells, row_message
+
+# Only real numbers escape the CSV formula guard: "-5" stays a number, "-5+A1" does not.
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Escape text that a spreadsheet would run as a formula when opening a CSV (OWASP)."""
+    if value.startswith(_FORMULA_STARTS) and not _NUMBER_RE.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Iterable[ResultRow]) -> None:
+    """Write the Results table as UTF-8 CSV (with BOM, so Excel detects the encoding)."""
+    width = len(headers)
+    with atomic_output(Path(path)) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([safe_text(str(h or "")) for h in headers] + list(RESULT_COLUMNS))
+        for row in rows:
+            texts, overflow = fit_cells(row.cells, width)
+            writer.writerow(
+                [safe_text(t) for t in texts]
+                + [
+                    "" if row.results_count is None else str(row.results_count),
+                    safe_text(row.status),
+                    "" if row.amount_charged is None else _plain_number(row.amount_charged),
+                    safe_text(row_message(row, overflow)),
+                    safe_text(row.request),
+                ]
+            )
+        text.flush()
+        text.detach()  # leave closing the file to atomic_output
+
+
+def _plain_number(value: float) -> str:
+    text = repr(float(value))
+    if "e" in text or "E" in text:  # spreadsheets parse 0.00001 more reliably than 1e-05
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    return text

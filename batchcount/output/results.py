@@ -1,0 +1,142 @@
+"""Plan + answers -> the Results rows and the Summary, in input order.
+
+Answers come from this run's outcomes or from the journal (earlier runs). Totals are sums of
+the server's `amount_charged` receipts, never our own arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from batchcount.net.runner import Outcome
+from batchcount.output.columns import ResultRow
+from batchcount.plan.estimate import Plan, PlannedRow, request_json
+from batchcount.store.journal import Entry
+
+TEST_PREFIX = "[test mode: fictional count, nothing charged] "
+STATUSES = ("ok", "invalid", "failed", "skipped")
+
+
+@dataclass
+class Tally:
+    """Filled while the rows stream out, for the Summary."""
+
+    by_status: dict[str, int]
+    leads: int = 0
+    spent: float = 0.0
+    possibly_billed: int = 0  # attempts sent without an answer: may be billed beyond receipts
+
+    @classmethod
+    def empty(cls) -> Tally:
+        return cls({s: 0 for s in STATUSES})
+
+
+def _messages(planned: PlannedRow) -> list[str]:
+    check = planned.check
+    return [*check.errors, *check.warnings, *check.notes]
+
+
+def check_rows_out(plan: Plan, cells: Sequence[Sequence[str]], tally: Tally) -> Iterator[ResultRow]:
+    """The Results layout for `check --report`: nothing was sent."""
+    for planned, row_cells in zip(plan.rows, cells, strict=True):
+        check = planned.check
+        body = request_json(check.body) if check.body else ""
+        if check.status == "blank":
+            status, message = "skipped", "blank row"
+        elif check.status == "invalid":
+            status, message = "invalid", "; ".join(_messages(planned))
+        else:
+            status = "skipped"
+            parts = ["valid; not sent (check makes no billable call)"]
+            if planned.duplicate_of is not None:
+                parts.append(f"same segment as row {planned.duplicate_of}: it would be sent once")
+            message = "; ".join(parts + _messages(planned))
+        tally.by_status[status] += 1
+        yield ResultRow(check.row_number, row_cells, None, status, None, message, body)
+
+
+IN_FLIGHT = (
+    "in flight when the run stopped: it may have been billed; rerun the same command to "
+    "resume (it will be re-sent)"
+)
+
+
+def _unanswered_note(unanswered: int, status: str) -> str:
+    if not unanswered:
+        return ""
+    attempts = f"{unanswered} attempt{'s' if unanswered > 1 else ''}"
+    why = "got no answer (timeout, dropped connection, or in flight when a run stopped)"
+    if status == "ok":
+        return f"{attempts} {why} and it was re-sent: it may have been billed more than once"
+    return f"{attempts} {why}: it may have been billed without a receipt"
+
+
+def run_rows_out(
+    plan: Plan,
+    cells: Sequence[Sequence[str]],
+    outcomes: Mapping[str, Outcome],
+    journal: Mapping[str, Entry],
+    not_reached: str,
+    test_mode: bool,
+    tally: Tally,
+) -> Iterator[ResultRow]:
+    """The Results rows after a run. `journal` holds every answer (read after the run).
+
+    Possibly billed attempts come from the journal (all runs) or, if it could not record
+    them, from this run's outcomes; a request still `sent` (abandoned in flight) counts one.
+    """
+    prefix = TEST_PREFIX if test_mode else ""
+    for planned, row_cells in zip(plan.rows, cells, strict=True):
+        check = planned.check
+        body = request_json(check.body) if check.body else ""
+        extra = _messages(planned)
+        count: int | None = None
+        amount: float | None = None
+        if check.status == "blank":
+            status, message = "skipped", "blank row"
+        elif check.status == "invalid":
+            status, message = "invalid", "; ".join(extra) + "; nothing was sent"
+        else:
+            fp = planned.fingerprint or ""
+            outcome = outcomes.get(fp)
+            entry = journal.get(fp)
+            in_flight = entry is not None and entry.state == "sent"
+            unanswered = max(
+                entry.rebilled if entry is not None else 0,
+                outcome.rebilled if outcome is not None else 0,
+            ) + int(in_flight)
+            if outcome is not None and outcome.status != "skipped":
+                status = outcome.status
+                count, amount = outcome.results_count, outcome.amount_charged
+                message = outcome.message
+            elif entry is not None and entry.state == "done":
+                status, count, amount = "ok", entry.results_count, entry.amount
+                message = "answered in an earlier run (journal); not charged again"
+            else:
+                status = "skipped"
+                message = (
+                    IN_FLIGHT
+                    if in_flight
+                    else (outcome.message if outcome is not None else not_reached)
+                )
+            if planned.duplicate_of is not None and status == "ok":
+                amount = 0.0
+                message = (
+                    f"same segment as row {planned.duplicate_of}: counted once there, "
+                    "not charged again"
+                )
+            elif planned.duplicate_of is not None and status != "ok":
+                message = f"same segment as row {planned.duplicate_of}: {message}"
+            else:
+                tally.possibly_billed += unanswered
+                note = "" if in_flight and unanswered == 1 else _unanswered_note(unanswered, status)
+                message = "; ".join(p for p in [message, note] if p)
+            message = "; ".join(p for p in [message, *extra] if p)
+        if status == "ok":
+            tally.leads += count or 0
+        if prefix:
+            message = prefix + message if message else prefix.rstrip()
+        tally.by_status[status] += 1
+        tally.spent += amount or 0.0
+        yield ResultRow(check.row_number, row_cells, count, status, amount, message, body)

@@ -1,0 +1,390 @@
+"""Header -> API field, and mapping options (`--map`, `--mapping FILE`).
+
+A header maps to a field when it matches the field's name ignoring case, spaces, `-`/`_`, or a
+documented alias. Columns that map to nothing pass through to the output untouched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from batchcount.errors import UsageError
+from batchcount.plan.fields import NON_FILTERS, all_fields, field_names
+from batchcount.read.sheet import column_label
+from batchcount.resources import mapping_schema
+
+# Normalised header -> field. Normalised = lower case, no spaces, '-', '_' or punctuation.
+# Kept conservative: a wrong guess changes what is counted, so ambiguous words ("Company",
+# "Type", "Size") are not mapped; they get a did-you-mean instead.
+ALIASES: dict[str, str] = {
+    # job_titles
+    "title": "job_titles",
+    "titles": "job_titles",
+    "jobtitle": "job_titles",
+    "position": "job_titles",
+    "positions": "job_titles",
+    "role": "job_titles",
+    "roles": "job_titles",
+    # seniorities
+    "seniority": "seniorities",
+    "senioritylevel": "seniorities",
+    "level": "seniorities",
+    "levels": "seniorities",
+    # locations (where the lead lives)
+    "location": "locations",
+    "geo": "locations",
+    "geos": "locations",
+    "geography": "locations",
+    "country": "locations",
+    "countries": "locations",
+    "region": "locations",
+    "regions": "locations",
+    "leadlocation": "locations",
+    "leadlocations": "locations",
+    "excludelocation": "exclude_locations",
+    "excludedlocations": "exclude_locations",
+    # company_locations (employer HQ)
+    "companyhq": "company_locations",
+    "hq": "company_locations",
+    "hqlocation": "company_locations",
+    "hqcountry": "company_locations",
+    "headquarters": "company_locations",
+    "companylocation": "company_locations",
+    "companycountry": "company_locations",
+    "excludecompanylocation": "exclude_company_locations",
+    "excludehq": "exclude_company_locations",
+    # industries
+    "industry": "company_industries",
+    "industries": "company_industries",
+    "companyindustry": "company_industries",
+    "vertical": "company_industries",
+    "verticals": "company_industries",
+    "excludeindustry": "exclude_company_industries",
+    "excludeindustries": "exclude_company_industries",
+    "excludedindustries": "exclude_company_industries",
+    "excludecompanyindustry": "exclude_company_industries",
+    "leadindustry": "lead_industries",
+    # headcounts
+    "companysize": "company_headcounts",
+    "companysizes": "company_headcounts",
+    "headcount": "company_headcounts",
+    "headcounts": "company_headcounts",
+    "companyheadcount": "company_headcounts",
+    "employees": "company_headcounts",
+    "employeecount": "company_headcounts",
+    "employeerange": "company_headcounts",
+    "numberofemployees": "company_headcounts",
+    "sizerange": "company_headcounts",
+    "excludecompanysize": "exclude_company_headcounts",
+    "excludeheadcount": "exclude_company_headcounts",
+    "excludecompanyheadcount": "exclude_company_headcounts",
+    # company types
+    "companytype": "company_types",
+    "organizationtype": "company_types",
+    "organisationtype": "company_types",
+    "ownership": "company_types",
+    # functions
+    "function": "functions",
+    "jobfunction": "functions",
+    "jobfunctions": "functions",
+    "department": "functions",
+    "departments": "functions",
+    "excludefunction": "exclude_functions",
+    "excludedepartment": "exclude_functions",
+    # keywords
+    "keyword": "keywords",
+    # company anchors
+    "companyname": "company_name",
+    "accountname": "company_name",
+    "companylinkedin": "company_link",
+    "companylinkedinurl": "company_link",
+    "companyurl": "company_link",
+    "linkedincompanyurl": "company_link",
+    "companylinkedinid": "company_id",
+    "linkedincompanyid": "company_id",
+    # the rest
+    "pastcompany": "past_company_names",
+    "pastcompanies": "past_company_names",
+    "formercompany": "past_company_names",
+    "pasttitle": "past_job_titles",
+    "pastjobtitle": "past_job_titles",
+    "school": "schools",
+    "group": "groups",
+    "firstnames": "first_name",
+    "lastnames": "last_name",
+    "experience": "years_of_experience",
+    "yearsexperience": "years_of_experience",
+    "connections": "num_of_connections",
+}
+
+_NORMALISE_RE = re.compile(r"[\s\-_./()#:]+")
+
+
+def normalise_header(header: str) -> str:
+    return _NORMALISE_RE.sub("", header.replace("\u00a0", " ")).lower()
+
+
+@cache
+def _field_index() -> dict[str, str]:
+    index = dict(ALIASES)
+    for name in field_names():
+        index[normalise_header(name)] = name
+    return index
+
+
+def guess_field(header: str) -> str | None:
+    """The field a header names by its normalised spelling or an alias, else None."""
+    key = normalise_header(header)
+    if not key:
+        return None
+    index = _field_index()
+    return index.get(key)
+
+
+# Words too ambiguous to map on their own; they only earn a did-you-mean.
+AMBIGUOUS = {
+    "company": "company_name",
+    "account": "company_name",
+    "size": "company_headcounts",
+    "type": "company_types",
+    "industrytype": "company_industries",
+}
+
+
+def similar_field(header: str) -> str | None:
+    """A field the header looks like a misspelling of (for did-you-mean), else None."""
+    key = normalise_header(header)
+    if key in AMBIGUOUS:
+        return AMBIGUOUS[key]
+    if len(key) < 4:
+        return None
+    index = _field_index()
+    close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.8)
+    return index[close[0]] if close else None
+
+
+_LABEL_LIMIT = 60
+_SHOWN_HEADERS = 20
+
+
+def header_label(headers: Sequence[str], index: int) -> str:
+    """How messages name a column: its header, or its letter when the header is blank."""
+    text = headers[index].strip()
+    if len(text) > _LABEL_LIMIT:  # a header may be a pasted paragraph (or 1 MB)
+        return f"{text[: _LABEL_LIMIT - 1]}… (column {column_label(index)})"
+    return text if text else f"column {column_label(index)}"
+
+
+def _shown_headers(headers: Sequence[str]) -> str:
+    """The headers for a message: quoted, the first few only (a sheet may have thousands)."""
+    named = [i for i, h in enumerate(headers) if h.strip()]
+    shown = ", ".join(f"'{header_label(headers, i)}'" for i in named[:_SHOWN_HEADERS])
+    if len(named) > _SHOWN_HEADERS:
+        shown += f", ... ({len(named)} columns in all)"
+    return shown or "(no headers)"
+
+
+@dataclass(frozen=True)
+class MappingFile:
+    columns: dict[str, str | None] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    separator: str | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which column feeds which field; everything else passes through."""
+
+    fields: dict[int, str]  # column index -> API field
+    passthrough: list[int]  # column indexes not sent
+    constants: dict[str, Any]  # field -> constant value from the mapping file
+    how: dict[int, str]  # column index -> how it was mapped ("name", "alias", "--map", "file")
+    hints: list[str]  # did-you-mean notes for unmapped headers
+
+    def describe(self, headers: Sequence[str]) -> list[str]:
+        lines = [
+            f"{header_label(headers, i)} -> {name}"
+            + ("" if self.how[i] in ("name", "alias") else f" ({self.how[i]})")
+            for i, name in sorted(self.fields.items())
+        ]
+        for name, value in self.constants.items():
+            lines.append(
+                f"{name} = {json.dumps(value, ensure_ascii=False)} (every row, mapping file)"
+            )
+        return lines
+
+    def not_sent(self, headers: Sequence[str]) -> list[str]:
+        # Blank-header columns (e.g. the empty column A before a table that starts in B)
+        # still pass through, but naming them would be noise.
+        return [header_label(headers, i) for i in self.passthrough if headers[i].strip()]
+
+
+def _unknown_field_error(name: str, where: str) -> UsageError:
+    close = difflib.get_close_matches(name.lower(), field_names(), n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return UsageError(
+        f"{where}: '{name}' is not a Generect count field.{hint} "
+        f"Valid fields: {', '.join(field_names())}."
+    )
+
+
+def parse_map_options(options: Sequence[str]) -> dict[str, str | None]:
+    """`--map "HEADER=field"` (repeatable); `HEADER=` means do not send that column."""
+    out: dict[str, str | None] = {}
+    for option in options:
+        header, eq, name = option.rpartition("=")
+        if not eq or not header.strip():
+            raise UsageError(
+                f"--map '{option}': expected HEADER=field, e.g. --map \"Job Title=job_titles\" "
+                "(or HEADER= to leave a column out)."
+            )
+        name = name.strip()
+        if name and name not in all_fields():
+            raise _unknown_field_error(name, f"--map '{option}'")
+        out[header.strip()] = name or None
+    return out
+
+
+def load_mapping_file(path: Path) -> MappingFile:
+    """Read and check a JSON or TOML mapping file against `schemas/mapping.schema.json`."""
+    import jsonschema  # 40 ms to import: only when a mapping file is given
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--mapping {path}: cannot read it ({exc.strerror or exc}).") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(raw.decode("utf-8-sig"))
+        else:
+            data = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise UsageError(f"--mapping {path}: not valid {kind}: {exc}.") from None
+    errors = sorted(
+        jsonschema.Draft202012Validator(mapping_schema()).iter_errors(data), key=lambda e: e.path
+    )
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise UsageError(
+            f"--mapping {path}: {where}: {first.message}. Expected keys: columns "
+            "(header -> field), constants (field -> value), separator, mode."
+        )
+    columns = {
+        k.strip(): (v.strip() or None) if v else None for k, v in data.get("columns", {}).items()
+    }
+    for header, name in columns.items():
+        if name and name not in all_fields():
+            raise _unknown_field_error(name, f"--mapping {path}: columns['{header}']")
+    constants = dict(data.get("constants", {}))
+    for name in constants:
+        if name not in all_fields():
+            raise _unknown_field_error(name, f"--mapping {path}: constants")
+    return MappingFile(columns, constants, data.get("separator"), data.get("mode"))
+
+
+def _find_header(headers: Sequence[str], wanted: str, source: str) -> int:
+    stripped = [h.strip() for h in headers]
+    matches = [i for i, h in enumerate(stripped) if h == wanted]
+    if not matches:
+        key = normalise_header(wanted)
+        matches = [i for i, h in enumerate(headers) if key and normalise_header(h) == key]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        where = ", ".join(column_label(i) for i in matches)
+        raise UsageError(
+            f"{source}: the sheet has {len(matches)} columns named '{wanted}' (columns "
+            f"{where}); rename them in the sheet so each header is different."
+        )
+    shown = _shown_headers(headers)
+    raise UsageError(f"{source}: the sheet has no column '{wanted}'. Its headers are: {shown}.")
+
+
+def map_columns(
+    headers: Sequence[str],
+    overrides: Mapping[str, str | None] | None = None,
+    mapping: MappingFile | None = None,
+) -> ColumnMap:
+    """Decide which column feeds which API field.
+
+    Precedence: `--map` over the mapping file over header names/aliases.
+    Raises UsageError for two columns on one field or no filter at all.
+    """
+    chosen: dict[int, str | None] = {}
+    how: dict[int, str] = {}
+    for source, table in (
+        ("mapping file", mapping.columns if mapping else {}),
+        ("--map", overrides or {}),
+    ):
+        for header, name in table.items():
+            index = _find_header(headers, header, f"{source} '{header}'")
+            chosen[index] = name
+            how[index] = "--map" if source == "--map" else "file"
+
+    fields: dict[int, str] = {}
+    hints: list[str] = []
+    for index, header in enumerate(headers):
+        if index in chosen:
+            name = chosen[index]
+            if name:
+                fields[index] = name
+            continue
+        guessed = guess_field(header)
+        if guessed:
+            fields[index] = guessed
+            how[index] = (
+                "name" if normalise_header(header) == normalise_header(guessed) else "alias"
+            )
+            continue
+        similar = similar_field(header)
+        if similar:
+            hints.append(
+                f"column '{header.strip()}' is not sent; did you mean {similar}? "
+                f'Add --map "{header.strip()}={similar}" to send it.'
+            )
+
+    by_field: dict[str, list[int]] = {}
+    for index, name in fields.items():
+        by_field.setdefault(name, []).append(index)
+    clashes = {name: idx for name, idx in by_field.items() if len(idx) > 1}
+    if clashes:
+        name, idx = next(iter(clashes.items()))
+        labels = [header_label(headers, i) for i in idx]
+        cols = " and ".join(
+            f"'{label}' (column {column_label(i)})" for label, i in zip(labels, idx, strict=True)
+        )
+        if len(set(labels)) < len(labels):  # duplicate headers: --map cannot tell them apart
+            fix = "Rename the headers in the sheet so they differ (--map cannot tell them apart)."
+        else:
+            fix = (
+                f'Pick one with --map, e.g. --map "{labels[1]}=" to leave column '
+                f"{column_label(idx[1])} out."
+            )
+        raise UsageError(
+            f"columns {cols} {'both' if len(idx) == 2 else 'all'} map to {name}; a field can "
+            f"come from one column only. {fix}"
+        )
+
+    constants = dict(mapping.constants) if mapping else {}
+    sendable = set(fields.values()) | set(constants)
+    if not sendable - NON_FILTERS:
+        shown = _shown_headers(headers)
+        raise UsageError(
+            f"no column maps to a Generect filter (headers: {shown}). Name columns after fields "
+            "(e.g. 'Job Titles', 'Seniorities', 'Locations', 'Company Industries', "
+            "'Company Headcounts') or use --map \"HEADER=field\". "
+            f"Valid fields: {', '.join(field_names())}."
+        )
+    passthrough = [i for i in range(len(headers)) if i not in fields]
+    return ColumnMap(fields, passthrough, constants, how, hints)

@@ -1,0 +1,274 @@
+"""A small HTTP/1.1 server on asyncio streams, the plumbing under `batchcount.sandbox.server`.
+
+Hand-written on purpose: the stdlib `http.server` is thread-per-connection and far too slow
+for the sandbox's throughput target, and no dependency may be added. It supports what an
+HTTP client such as httpx sends: a request line, headers, a `Content-Length` body,
+keep-alive (the HTTP/1.1 default; `Connection: close` honoured) and pipelining. Chunked
+request bodies are refused with 411. Malformed input gets a 4xx and the connection is
+closed; nothing a client sends can crash the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+logger = logging.getLogger("batchcount.sandbox")
+
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+KEEP_ALIVE_TIMEOUT = 60.0  # idle seconds before a kept-alive connection is closed
+BODY_TIMEOUT = 30.0  # seconds allowed to deliver a body once its headers arrived
+LINGER_SECONDS = 1.0  # after a protocol error, how long to drain input before closing
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    path: str  # without the query string
+    query: str
+    version: str  # "HTTP/1.1" or "HTTP/1.0"
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    close: bool = False  # close the connection after this answer
+
+
+# A handler answers a request; None means "drop the connection without answering".
+Handler = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
+# Builds the answer to a protocol error (status, detail), so it can use the caller's envelope.
+ErrorResponder = Callable[[int, str], HttpResponse]
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+_TOKEN_CHARS = frozenset(
+    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+
+
+def parse_head(head: bytes) -> tuple[str, str, str, str, dict[str, str]]:
+    """Parse request line and headers (`head` ends with CRLFCRLF).
+
+    Returns (method, path, query, version, headers). Raises ProtocolError.
+    """
+    lines = head[:-4].split(b"\r\n")
+    while lines and not lines[0]:
+        del lines[0]  # RFC 9112 2.2: ignore empty lines before the request line
+    if not lines:
+        raise ProtocolError(400, "Malformed request line.")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or not parts[0] or not set(parts[0]) <= _TOKEN_CHARS:
+        raise ProtocolError(400, "Malformed request line.")
+    method_b, target_b, version_b = parts
+    if version_b not in (b"HTTP/1.1", b"HTTP/1.0"):
+        if version_b.startswith(b"HTTP/"):
+            raise ProtocolError(505, "HTTP version not supported.")
+        raise ProtocolError(400, "Malformed request line.")
+    target = target_b.decode("latin-1")
+    if target.startswith(("http://", "https://")):  # absolute-form: keep only the path
+        slash = target.find("/", target.find("//") + 2)
+        target = target[slash:] if slash >= 0 else "/"
+    if not target.startswith("/") or any(c <= " " or c == "\x7f" for c in target):
+        raise ProtocolError(400, "Malformed request target.")
+    path, _, query = target.partition("?")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name_b, sep, value_b = line.partition(b":")
+        if not sep or not name_b or not set(name_b) <= _TOKEN_CHARS:
+            # also rejects obsolete line folding (a line starting with a space)
+            raise ProtocolError(400, "Malformed header line.")
+        name = name_b.decode("ascii").lower()
+        value = value_b.strip(b" \t").decode("latin-1")
+        if name in headers:
+            if name == "content-length" and headers[name] != value:
+                raise ProtocolError(400, "Conflicting Content-Length headers.")
+            if name != "content-length":
+                headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
+    return method_b.decode("ascii"), path, query, version_b.decode("ascii"), headers
+
+
+def wants_keep_alive(version: str, headers: dict[str, str]) -> bool:
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    if "close" in tokens:
+        return False
+    return version == "HTTP/1.1" or "keep-alive" in tokens
+
+
+def body_length(method: str, headers: dict[str, str]) -> int:
+    """How many body bytes follow the head. Raises ProtocolError (411/400/413)."""
+    if "transfer-encoding" in headers:
+        raise ProtocolError(
+            411, "Send the body with Content-Length; chunked bodies are not supported."
+        )
+    raw = headers.get("content-length")
+    if raw is None:
+        if method in ("POST", "PUT", "PATCH"):
+            raise ProtocolError(411, "Content-Length is required.")
+        return 0
+    if not raw.isascii() or not raw.isdigit():
+        raise ProtocolError(400, "Invalid Content-Length.")
+    length = int(raw)
+    if length > MAX_BODY_BYTES:
+        raise ProtocolError(413, "Request body too large.")
+    return length
+
+
+def render(response: HttpResponse, keep_alive: bool, version: str) -> bytes:
+    reason = _REASONS.get(response.status, "Unknown")
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
+    lines.extend(f"{name}: {value}" for name, value in response.headers)
+    lines.append(f"Content-Length: {len(response.body)}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    elif version == "HTTP/1.0":
+        lines.append("Connection: keep-alive")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+
+
+class HttpServer:
+    """Serves `handler` on one asyncio loop. Use from inside that loop."""
+
+    def __init__(self, handler: Handler, on_error: ErrorResponder) -> None:
+        self._handler = handler
+        self._on_error = on_error
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+        self._closing = False
+
+    async def start(self, host: str, port: int) -> int:
+        self._closing = False
+        self._server = await asyncio.start_server(
+            self._connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def close(self) -> None:
+        """Stop listening, close every connection and wait for their tasks to end."""
+        self._closing = True
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            # on 3.12+ this waits for connections, which are all gone by now
+            await asyncio.wait_for(self._server.wait_closed(), 5.0)
+            self._server = None
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._closing:  # accepted just as close() began
+            writer.close()
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self._writers.add(writer)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # small answers must not wait for Nagle's algorithm
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            pass  # the peer went away or stalled: nothing to answer
+        except asyncio.CancelledError:
+            # close() cancelled us. Ending normally matters: on 3.11 asyncio's done-callback
+            # calls task.exception(), which would log a cancelled connection as an error.
+            if not self._closing:
+                raise
+        except Exception:
+            logger.exception("sandbox connection failed")
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(KEEP_ALIVE_TIMEOUT):
+                    head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial.strip():
+                    await self._fail(reader, writer, ProtocolError(400, "Incomplete request."))
+                return
+            except asyncio.LimitOverrunError:
+                await self._fail(
+                    reader, writer, ProtocolError(431, "Request header fields too large.")
+                )
+                return
+            except TimeoutError:
+                return  # idle keep-alive connection
+            try:
+                method, path, query, version, headers = parse_head(head)
+                length = body_length(method, headers)
+            except ProtocolError as exc:
+                await self._fail(reader, writer, exc)
+                return
+            if length and headers.get("expect", "").lower() == "100-continue":
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            body = b""
+            if length:
+                async with asyncio.timeout(BODY_TIMEOUT):
+                    body = await reader.readexactly(length)
+            request = HttpRequest(method, path, query, version, headers, body)
+            response = await self._handler(request)
+            if response is None:
+                writer.transport.abort()  # injected fault: vanish without an answer
+                return
+            keep_alive = wants_keep_alive(version, headers) and not response.close
+            if writer.is_closing():
+                return  # the client gave up while we were working
+            writer.write(render(response, keep_alive, version))
+            await writer.drain()
+            if not keep_alive:
+                return
+
+    async def _fail(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, exc: ProtocolError
+    ) -> None:
+        if writer.is_closing():
+            return
+        response = self._on_error(exc.status, exc.detail)
+        writer.write(render(response, False, "HTTP/1.1"))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        # Lingering close: closing with unread input makes the kernel send a reset, which
+        # can destroy the answer before the client reads it. So half-close, then discard
+        # what the client is still sending, briefly and boundedly.
+        with contextlib.suppress(ConnectionError, TimeoutError, OSError):
+            if writer.can_write_eof():
+                writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                for _ in range(64):
+                    if not await reader.read(65536):
+                        break
