@@ -62,6 +62,7 @@ def _wrap(owner: Any, attr: str, phase: str, memory: bool = False) -> None:
 
 
 def _install() -> None:
+    import batchcount.api.finish as finish
     import batchcount.api.job as job
     import batchcount.cli.check as cli
     import batchcount.net.runner as runner
@@ -70,8 +71,9 @@ def _install() -> None:
     PHASES["imported"] = time.time()
     for module in (cli, job):
         _wrap(module, "prepare", "prepare")
+    for module in (cli, finish):
         _wrap(module, "write_output", "write", memory=True)
-    _wrap(job, "_finish", "finish")
+    _wrap(job, "finish", "finish")
     _wrap(runner.Runner, "run", "count")
     _wrap(journal.Journal, "entries", "journal_entries")
 

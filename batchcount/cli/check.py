@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from batchcount.api.job import build_summary
+from batchcount.api.finish import build_summary
 from batchcount.cli.common import input_options, say, to_input_options
 from batchcount.errors import (
     EXIT_OK,
