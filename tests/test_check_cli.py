@@ -17,7 +17,16 @@ from batchcount.cli import cli, main
 MakeFile = Callable[..., Path]  # the make_csv / make_xlsx fixtures (conftest.py)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-RESULT_COLUMNS = ["results_count", "status", "amount_charged", "message", "request"]
+RESULT_COLUMNS = [
+    "source_row",
+    "results_count",
+    "status",
+    "amount_charged",
+    "counted_at",
+    "source",
+    "message",
+    "request",
+]
 
 
 def invoke(*args: str) -> Result:

@@ -11,6 +11,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,10 @@ def test_funds_out_then_resume_after_top_up(tmp_path: Path, funds_status: int) -
         assert "Already counted (journal): 4 segments" in second.stderr
         out = results(tmp_path / "in.counted.xlsx")
         assert {r["status"] for r in out} == {"ok"}
+        # where each count came from, and when (an Excel date-time)
+        assert [r["source"] for r in out] == ["reused"] * 4 + ["new"] * 6
+        assert [r["source_row"] for r in out] == list(range(2, 12))
+        assert all(isinstance(r["counted_at"], datetime) for r in out)
         snap = srv.stats.snapshot()
         assert max(snap["answered_bodies"].values()) == 1  # nothing paid twice
         assert snap["ok_answers"] == 10

@@ -52,6 +52,9 @@ def make_summary(**changes: Any) -> Summary:
     return Summary(**values)
 
 
+COUNTED_AT = datetime(2026, 11, 3, 14, 5, 9, tzinfo=UTC)
+
+
 def make_row(n: int, cells: Sequence[str], status: str = "ok", **changes: Any) -> ResultRow:
     values: dict[str, Any] = {
         "row_number": n,
@@ -61,6 +64,8 @@ def make_row(n: int, cells: Sequence[str], status: str = "ok", **changes: Any) -
         "amount_charged": 0.04 if status == "ok" else None,
         "message": "counted" if status == "ok" else f"row {n}: {status}",
         "request": '{"job_titles": ["VP Sales"]}' if status == "ok" else "",
+        "counted_at": COUNTED_AT if status == "ok" else None,
+        "source": "new" if status == "ok" else "",
     }
     values.update(changes)
     return ResultRow(**values)
@@ -71,7 +76,13 @@ def sample_rows() -> list[ResultRow]:
         make_row(2, ["VP Sales US", "VP Sales", "00123", "5"]),
         make_row(3, ["", "", "", ""], status="skipped", message="blank row"),
         make_row(4, ["Bad", "x", "", ""], status="invalid"),
-        make_row(5, ["CTO UK", "CTO", "1-10", "3.50"], amount_charged=0.0, message="duplicate"),
+        make_row(
+            5,
+            ["CTO UK", "CTO", "1-10", "3.50"],
+            amount_charged=0.0,
+            message="duplicate",
+            source="duplicate",
+        ),
     ]
 
 
@@ -99,21 +110,27 @@ def test_results_sheet_layout_types_and_styles(out: Path) -> None:
     assert header == ["Segment", "Job Titles", "Segment", None, *RESULT_COLUMNS]
     assert all(c.font.bold and c.fill.fgColor.rgb.endswith("305496") for c in ws[1][:3])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:I5"
+    assert ws.auto_filter.ref == "A1:L5"
     assert ws.max_row == 5
     # original cells stay text even when they look like numbers
     assert [c.value for c in ws[2][:4]] == ["VP Sales US", "VP Sales", "00123", "5"]
     assert all(c.data_type == "s" for c in ws[2][:4])
-    count, status, amount, message, request = ws[2][4:]
+    source_row, count, status, amount, counted_at, source, message, request = ws[2][4:]
+    assert source_row.value == 2 and isinstance(source_row.value, int)
     assert count.value == 1002 and isinstance(count.value, int)
     assert status.value == "ok"
     assert amount.value == pytest.approx(0.04) and "$" in amount.number_format
+    # a real Excel date-time (UTC), not text
+    assert counted_at.value == datetime(2026, 11, 3, 14, 5, 9) and counted_at.is_date
+    assert source.value == "new"
     assert message.value == "counted" and request.value == '{"job_titles": ["VP Sales"]}'
     # rows stay in input order, blank row kept, nothing invented for unsent rows
-    assert [ws.cell(r, 6).value for r in range(2, 6)] == ["ok", "skipped", "invalid", "ok"]
-    assert ws.cell(3, 5).value is None and ws.cell(3, 7).value is None
-    assert ws.cell(5, 7).value == 0 and ws.cell(5, 3).value == "1-10"
-    widths = [ws.column_dimensions[c].width for c in "ABCDEFGHI"]
+    assert [ws.cell(r, 7).value for r in range(2, 6)] == ["ok", "skipped", "invalid", "ok"]
+    assert ws.cell(3, 6).value is None and ws.cell(3, 8).value is None
+    assert ws.cell(3, 9).value is None and ws.cell(3, 10).value is None
+    assert ws.cell(5, 8).value == 0 and ws.cell(5, 3).value == "1-10"
+    assert ws.cell(5, 10).value == "duplicate" and ws.cell(4, 5).value == 4
+    widths = [ws.column_dimensions[c].width for c in "ABCDEFGHIJKL"]
     assert all(8 <= w <= 60 for w in widths)
     assert widths[0] >= len("VP Sales US")
 
@@ -128,8 +145,8 @@ def test_formula_like_text_stays_text(out: Path) -> None:
     assert [c.value for c in cells[:4]] == [FORMULA, "+1", "-5", "#N/A"]
     assert all(c.data_type == "s" for c in cells[:4])
     assert ws["A1"].value == "=A1" and ws["A1"].data_type == "s"
-    assert cells[7].value == "=1+1" and cells[7].data_type == "s"
-    assert cells[8].value == "=cmd|' /C calc'!A0"
+    assert cells[10].value == "=1+1" and cells[10].data_type == "s"
+    assert cells[11].value == "=cmd|' /C calc'!A0"
     for number in (1, 2):
         xml = sheet_xml(out, number)
         assert "<f>" not in xml and "<f " not in xml
@@ -156,8 +173,8 @@ def test_ragged_rows_are_padded_and_overflow_kept(out: Path) -> None:
     write_workbook(out, HEADERS, rows, make_summary())
     ws = openpyxl.load_workbook(out)["Results"]
     assert ws["A2"].value == "only one" and ws["B2"].value is None
-    assert ws["D3"].value == "d" and ws["E3"].value == 1003
-    assert "extra!" in ws["H3"].value
+    assert ws["D3"].value == "d" and ws["E3"].value == 3 and ws["F3"].value == 1003
+    assert "extra!" in ws["K3"].value
 
 
 def test_summary_sheet_values_and_chart(out: Path) -> None:
@@ -303,7 +320,7 @@ def test_streams_a_generator_without_holding_rows(tmp_path: Path) -> None:
     assert most_alive <= 300  # a small sample at most, never the whole input
     ws = openpyxl.load_workbook(target, read_only=True)["Results"]
     *_, last = ws.iter_rows(min_row=total, values_only=True)
-    assert last[0] == f"segment {total + 1}" and last[4] == total + 1001
+    assert last[0] == f"segment {total + 1}" and last[4] == total + 1 and last[5] == total + 1001
 
 
 def test_xlsm_gets_macro_enabled_content_type(tmp_path: Path) -> None:
@@ -352,8 +369,34 @@ def test_csv_output(tmp_path: Path) -> None:
     with target.open(encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
     assert table[0] == ["'=H", "b", "c", "d", *RESULT_COLUMNS]
-    assert table[1] == ["'=1+1", "-5", "'@x", "+3.5", "1002", "ok", "0.04", "'=bad", '{"a": 1}']
-    assert table[2] == ["", "a,b", 'q"uote', "multi\nline", "", "invalid", "", "row 3: invalid", ""]
+    assert table[1] == [
+        "'=1+1",
+        "-5",
+        "'@x",
+        "+3.5",
+        "2",
+        "1002",
+        "ok",
+        "0.04",
+        "2026-11-03 14:05:09",
+        "new",
+        "'=bad",
+        '{"a": 1}',
+    ]
+    assert table[2] == [
+        "",
+        "a,b",
+        'q"uote',
+        "multi\nline",
+        "3",
+        "",
+        "invalid",
+        "",
+        "",
+        "",
+        "row 3: invalid",
+        "",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 

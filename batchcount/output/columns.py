@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-RESULT_COLUMNS = ("results_count", "status", "amount_charged", "message", "request")
+# After the input's own columns, in this order (DESIGN.md, output workbook contract).
+RESULT_COLUMNS = (
+    "source_row",
+    "results_count",
+    "status",
+    "amount_charged",
+    "counted_at",
+    "source",
+    "message",
+    "request",
+)
+SOURCES = ("new", "reused", "duplicate")
 
 
 @dataclass(frozen=True)
 class ResultRow:
-    row_number: int  # spreadsheet row number in the input (header = 1)
+    row_number: int  # the input's own sheet row number (`source_row`)
     cells: Sequence[str]  # the original cells, as text, same length as headers
     results_count: int | None
     status: str  # "ok" | "invalid" | "failed" | "skipped"
     amount_charged: float | None  # None when nothing was sent
     message: str
     request: str  # the exact JSON body sent (or that would be sent), "" if none
+    counted_at: datetime | None = None  # when the count was answered (aware, UTC)
+    source: str = ""  # "new" (paid in this run), "reused" (an earlier answer), "duplicate"
 
 
 def fit_cells(cells: Sequence[str], width: int) -> tuple[list[str], list[str]]:

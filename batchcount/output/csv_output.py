@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from batchcount.output.atomic import atomic_output
@@ -39,15 +40,27 @@ def write_csv(path: Path, headers: Sequence[str], rows: Iterable[ResultRow]) -> 
             writer.writerow(
                 [safe_text(t) for t in texts]
                 + [
+                    str(row.row_number),
                     "" if row.results_count is None else str(row.results_count),
                     safe_text(row.status),
                     "" if row.amount_charged is None else _plain_number(row.amount_charged),
+                    _utc_text(row.counted_at),
+                    row.source,
                     safe_text(row_message(row, overflow)),
                     safe_text(row.request),
                 ]
             )
         text.flush()
         text.detach()  # leave closing the file to atomic_output
+
+
+def _utc_text(when: datetime | None) -> str:
+    """ISO-like UTC time a spreadsheet parses as a date-time ("2026-11-03 14:05:09")."""
+    if when is None:
+        return ""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(sep=" ", timespec="seconds")
 
 
 def _plain_number(value: float) -> str:

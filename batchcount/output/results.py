@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from batchcount.net.runner import Outcome
 from batchcount.output.columns import ResultRow
@@ -93,6 +94,8 @@ def run_rows_out(
         extra = _messages(planned)
         count: int | None = None
         amount: float | None = None
+        counted_at: datetime | None = None
+        source = ""
         if check.status == "blank":
             status, message = "skipped", "blank row"
         elif check.status == "invalid":
@@ -110,9 +113,11 @@ def run_rows_out(
                 status = outcome.status
                 count, amount = outcome.results_count, outcome.amount_charged
                 message = outcome.message
+                source = "new" if status == "ok" else ""
             elif entry is not None and entry.state == "done":
                 status, count, amount = "ok", entry.results_count, entry.amount
                 message = "answered in an earlier run (journal); not charged again"
+                source = "reused"
             else:
                 status = "skipped"
                 message = (
@@ -120,8 +125,11 @@ def run_rows_out(
                     if in_flight
                     else (outcome.message if outcome is not None else not_reached)
                 )
+            if status == "ok" and entry is not None and entry.answered_at is not None:
+                counted_at = datetime.fromtimestamp(entry.answered_at, UTC)
             if planned.duplicate_of is not None and status == "ok":
                 amount = 0.0
+                source = "duplicate"
                 message = (
                     f"same segment as row {planned.duplicate_of}: counted once there, "
                     "not charged again"
@@ -139,4 +147,6 @@ def run_rows_out(
             message = prefix + message if message else prefix.rstrip()
         tally.by_status[status] += 1
         tally.spent += amount or 0.0
-        yield ResultRow(check.row_number, row_cells, count, status, amount, message, body)
+        yield ResultRow(
+            check.row_number, row_cells, count, status, amount, message, body, counted_at, source
+        )

@@ -16,7 +16,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -168,7 +168,8 @@ def write_workbook(
         results = wb.create_sheet("Results")
         summary_ws = wb.create_sheet("Summary")
         money_style = _cell(results, 0.0, MONEY_FORMAT).style_id
-        stream = _stream_results(body, headers, rows, chart_rows, money_style)
+        time_style = _cell(results, 0.0, DATETIME_FORMAT).style_id
+        stream = _stream_results(body, headers, rows, chart_rows, money_style, time_style)
         # The small shell is built only after the rows: openpyxl's own temp files are never
         # left behind by a failing rows iterable.
         _write_results_shell(results, headers, stream)
@@ -192,10 +193,13 @@ def _stream_results(
     rows: Iterable[ResultRow],
     chart_rows: int,
     money_style: int,
+    time_style: int,
 ) -> _Stream:
     width = len(headers)
     letters = [get_column_letter(i) for i in range(1, width + len(RESULT_COLUMNS) + 1)]
-    count_col, status_col, money_col, message_col, request_col = letters[width:]
+    (row_col, count_col, status_col, money_col, time_col, source_col, message_col, request_col) = (
+        letters[width:]
+    )
     # +3 on headers leaves room for the autofilter button.
     widths = [len(str(h or "")) + 3 for h in headers] + [len(h) + 3 for h in RESULT_COLUMNS]
     chart_points: list[tuple[str, int]] = []
@@ -206,12 +210,18 @@ def _stream_results(
         r = str(n)
         parts = [f'<row r="{r}">']
         parts += [_xml_text(letters[i] + r, t) for i, t in enumerate(texts) if t]
+        parts.append(f'<c r="{row_col}{r}"><v>{int(row.row_number)}</v></c>')
         if row.results_count is not None:
             parts.append(f'<c r="{count_col}{r}"><v>{int(row.results_count)}</v></c>')
         parts.append(_xml_text(status_col + r, row.status))
         if row.amount_charged is not None and math.isfinite(row.amount_charged):
             amount = repr(float(row.amount_charged))
             parts.append(f'<c r="{money_col}{r}" s="{money_style}"><v>{amount}</v></c>')
+        if row.counted_at is not None:
+            serial = repr(_excel_serial(row.counted_at))
+            parts.append(f'<c r="{time_col}{r}" s="{time_style}"><v>{serial}</v></c>')
+        if row.source:
+            parts.append(_xml_text(source_col + r, row.source))
         if message:
             parts.append(_xml_text(message_col + r, message))
         if row.request:
@@ -221,13 +231,33 @@ def _stream_results(
         written += 1
         if written <= WIDTH_SAMPLE_ROWS:
             money = "" if row.amount_charged is None else f"${row.amount_charged:.2f}"
-            sample = [*texts, str(row.results_count or ""), row.status, money, message]
+            when = "yyyy-mm-dd hh:mm:ss" if row.counted_at is not None else ""
+            sample = [
+                *texts,
+                str(row.row_number),
+                str(row.results_count or ""),
+                row.status,
+                money,
+                when,
+                row.source,
+                message,
+            ]
             for i, value in enumerate([*sample, row.request]):
                 widths[i] = max(widths[i], _display_len(value) + 2)
         if row.status == "ok" and row.results_count is not None and len(chart_points) < chart_rows:
             chart_points.append((_chart_label(row.row_number, texts), row.results_count))
     widths = [min(MAX_WIDTH, max(MIN_WIDTH, w)) for w in widths]
     return _Stream(written, widths, chart_points)
+
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _excel_serial(when: datetime) -> float:
+    """An Excel date-time serial in UTC (Excel has no zones: the header says UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return round((when - _EXCEL_EPOCH).total_seconds() / 86400, 8)
 
 
 def _xml_text(ref: str, value: str) -> str:

@@ -57,6 +57,7 @@ class Entry:
     sends: int
     rebilled: int
     test_mode: bool
+    answered_at: float | None = None  # epoch seconds of the answer (done/failed)
 
 
 def journal_path(output: Path) -> Path:
@@ -131,12 +132,14 @@ class Journal:
             try:
                 rows = self._db.execute(
                     "SELECT fp, state, results_count, amount, message, sends, rebilled, "
-                    "test_mode FROM requests WHERE mode = ?",
+                    "test_mode, answered_at FROM requests WHERE mode = ?",
                     (mode,),
                 ).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise _damaged(self.path, exc) from None
-        return {r[0]: Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows}
+        return {
+            r[0]: Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows
+        }
 
     def modes(self) -> dict[str, int]:
         """Segments held per mode."""
