@@ -57,3 +57,41 @@ class Cancelled(Exception):
     def __init__(self, unanswered: int = 0) -> None:
         super().__init__()
         self.unanswered = unanswered
+
+
+# --- the Python API's refusals and stops (the command line prompts or exits instead) ---------
+
+
+class ConfirmationRequired(UsageError):
+    """A call that would send billable requests got neither `yes=True` nor `confirm=`.
+
+    Raised before anything is sent. `estimate` is what the run would have cost (a
+    `batchcount.Quote`), so the caller can show it and decide.
+    """
+
+    def __init__(self, message: str, estimate: object = None) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+
+
+class NotConfirmed(StopRun):
+    """The `confirm` callback declined the estimate: nothing was sent (the CLI's "Proceed? N")."""
+
+    def __init__(self, message: str, estimate: object = None) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+
+
+class RunStopped(StopRun):
+    """The run stopped early (key rejected, funds out, `max_cost`, interrupted).
+
+    What was counted is kept (journal, workbook) and rerunning the same call resumes.
+    `results` holds the Results table so far (a polars DataFrame; rows not reached are
+    `skipped`), `reason` why it stopped, `exit_code` the command line's code (3, or 130).
+    """
+
+    def __init__(self, message: str, reason: str, results: object, exit_code: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.results = results
+        self.exit_code = exit_code
