@@ -13,8 +13,6 @@ result types load on first use, so `import batchcount` stays instant.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import batchcount.read as _read_layer  # the reading layer (empty __init__: costs nothing)
 from batchcount.errors import (
     BatchcountError,
@@ -28,7 +26,11 @@ from batchcount.errors import (
     UsageError,
 )
 
+# Not `from typing import TYPE_CHECKING`: typing costs more to import than all of this file.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from batchcount.api.check import CheckReport
     from batchcount.api.count import count
     from batchcount.api.quote import Quote

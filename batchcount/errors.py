@@ -6,6 +6,12 @@ prints the message (never a traceback) and exits with the error's code.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # not from typing: every import of batchcount loads this module
+if TYPE_CHECKING:  # the Python API's RunStopped carries a frame; polars loads only with it
+    from typing import Any
+
+    import polars as pl
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # finished, but some rows are invalid or failed
 EXIT_USAGE = 2  # usage error or unreadable input; nothing was sent
@@ -69,17 +75,17 @@ class ConfirmationRequired(UsageError):
     `batchcount.Quote`), so the caller can show it and decide.
     """
 
-    def __init__(self, message: str, estimate: object = None) -> None:
+    def __init__(self, message: str, estimate: Any = None) -> None:
         super().__init__(message)
-        self.estimate = estimate
+        self.estimate: Any = estimate  # a batchcount.Quote
 
 
 class NotConfirmed(StopRun):
     """The `confirm` callback declined the estimate: nothing was sent (the CLI's "Proceed? N")."""
 
-    def __init__(self, message: str, estimate: object = None) -> None:
+    def __init__(self, message: str, estimate: Any = None) -> None:
         super().__init__(message)
-        self.estimate = estimate
+        self.estimate: Any = estimate  # a batchcount.Quote
 
 
 class RunStopped(StopRun):
@@ -90,7 +96,7 @@ class RunStopped(StopRun):
     `skipped`), `reason` why it stopped, `exit_code` the command line's code (3, or 130).
     """
 
-    def __init__(self, message: str, reason: str, results: object, exit_code: int) -> None:
+    def __init__(self, message: str, reason: str, results: pl.DataFrame, exit_code: int) -> None:
         super().__init__(message)
         self.reason = reason
         self.results = results

@@ -320,3 +320,16 @@ def test_progress_false_prints_nothing_and_a_callback_gets_progress(
     assert capsys.readouterr() == ("", "")
     assert seen and seen[-1].total == 3 and seen[-1].done == 3
     assert seen[-1].spent == pytest.approx(0.12) and seen[-1].test_mode
+
+
+def test_progress_true_prints_the_messages_and_draws_a_bar(
+    server: SandboxServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("batchcount.api.progress._can_draw", lambda: True)  # as in Jupyter
+    options = {**at(server), "progress": True}
+    batchcount.count(polars_frame(), yes=True, **options)
+    out, err = capsys.readouterr()
+    assert "Columns sent:" in out and "Estimated cost: $0.08" in out
+    assert "Rows: 3 ok, 1 invalid" in out and "Wrote" not in out  # no file without output=
+    assert "Counting: 100%" in err and "TEST MODE" in err
+    assert KEY not in out + err

@@ -5,8 +5,9 @@ either, a run that would send requests raises `ConfirmationRequired` before anyt
 a callback that answers False raises `NotConfirmed`.
 
 `progress=True` prints the command line's messages (stdout) and draws a `tqdm.auto` bar (a
-widget in Jupyter, text elsewhere); a callable gets every `Progress` instead and nothing is
-printed; False is silent. Messages also go to the `batchcount` logger at INFO level.
+widget in Jupyter, text in a terminal, none when stderr is redirected); a callable gets every
+`Progress` instead and nothing is printed; False is silent. Messages also go to the
+`batchcount` logger at INFO level.
 
 This is the one module outside `cli/` allowed to draw progress (import-linter contract
 "Only the command line and the notebook progress bar import tqdm"): the bar is the point of
@@ -16,6 +17,7 @@ This is the one module outside `cli/` allowed to draw progress (import-linter co
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +94,8 @@ class NotebookUI:
         if not self._show:
             return
         if self._bar is None:
+            if not _can_draw():
+                return  # a script whose stderr is a log file: the messages are enough
             self._bar = _new_bar(progress.total)
         self._bar.n = progress.done
         self._bar.set_postfix_str(
@@ -105,6 +109,16 @@ class NotebookUI:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _can_draw() -> bool:
+    """A notebook (its kernel draws the widget) or a terminal; not a redirected stderr."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
 
 
 def _new_bar(total: int) -> Any:

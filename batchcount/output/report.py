@@ -114,7 +114,8 @@ def outcome_lines(
     lines = [
         f"Rows: {shown or 'none'}",
         f"Leads (sum of results_count): {leads:,}",
-        f"Spent: {money(spent_now)} in this run, {money(spent)} for the whole workbook"
+        f"Spent: {money(spent_now)} in this run, {money(spent)} for the whole "
+        + ("workbook" if output is not None else "table")
         + (" (test mode: nothing was really charged)" if test_mode else ""),
     ]
     if output is not None:
