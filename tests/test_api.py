@@ -35,10 +35,11 @@ ROWS = [
 @pytest.fixture(autouse=True)
 def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The per-user journal folder lives in the test's tmp_path; no key from the shell."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    folder = tmp_path / "xdg" / "batchcount"
+    monkeypatch.setattr("batchcount.api.userdata.user_folder", lambda: folder)
     monkeypatch.delenv("GENERECT_API_KEY", raising=False)
     monkeypatch.delenv("GENERECT_API_BASE", raising=False)
-    return tmp_path / "xdg" / "batchcount"
+    return folder
 
 
 @pytest.fixture
@@ -333,3 +334,30 @@ def test_progress_true_prints_the_messages_and_draws_a_bar(
     assert "Rows: 3 ok, 1 invalid" in out and "Wrote" not in out  # no file without output=
     assert "Counting: 100%" in err and "TEST MODE" in err
     assert KEY not in out + err
+
+
+def test_the_per_user_folder_follows_the_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchcount.api import userdata
+
+    monkeypatch.undo()  # the real user_folder, not the fixture's
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert userdata.user_folder() == tmp_path / "data" / "batchcount"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert userdata.user_folder() == tmp_path / ".local" / "share" / "batchcount"
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert userdata.user_folder() == tmp_path / "Library" / "Application Support" / "batchcount"
+    assert userdata.chosen_journal(tmp_path) == tmp_path / "python.journal.sqlite"
+    with pytest.raises(batchcount.UsageError, match="does not exist"):
+        userdata.chosen_journal(tmp_path / "nowhere" / "j.sqlite")
+
+
+def test_store_names_the_journal(server: SandboxServer, tmp_path: Path, user_folder: Path) -> None:
+    journal = tmp_path / "team.journal.sqlite"
+    batchcount.count(polars_frame(), yes=True, store=journal, **at(server))
+    assert journal.exists() and not (user_folder / "python.journal.sqlite").exists()
+    batchcount.count(polars_frame(), store=journal, **at(server))  # nothing left to pay for
+    assert sent(server) == 2
