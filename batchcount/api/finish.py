@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from batchcount import __version__
 from batchcount.api.options import UI
+from batchcount.api.outcome import RunOutcome, RunSink
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
+from batchcount.output.columns import ResultRow
 from batchcount.output.report import outcome_lines
 from batchcount.output.results import Tally, run_rows_out
 from batchcount.output.workbook import Summary, write_output
@@ -24,14 +26,19 @@ from batchcount.store.journal import Entry, journal_path
 
 def finish(
     prepared: Prepared,
-    output: Path,
+    output: Path | None,
     est: Estimate,
     report: RunReport,
     entries: Mapping[str, Entry],
     test_mode: bool,
     started: datetime,
     ui: UI,
+    *,
+    journal: Path | None = None,
+    sink: RunSink | None = None,
 ) -> int:
+    """Write the Results to `output` (None: no file, the Python API's default) and hand them
+    to `sink`; `journal` is named in the Summary when it is not beside the output."""
     stop_reason = report.stop_reason
     not_reached = (
         f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
@@ -40,15 +47,17 @@ def finish(
     rows = run_rows_out(
         prepared.plan, prepared.sheet.rows, report.outcomes, entries, not_reached, test_mode, tally
     )
+    kept: list[ResultRow] = []
+    if sink is not None:
+        rows = _keeping(rows, kept)
     summary_extra = [
         ("Requests sent in this run", str(report.sent)),
         ("Spent in this run", f"${report.spent:,.4f}"),
         ("429 answers (slowed down)", str(report.rate_limited)),
-        ("Output", output.name),
-        ("Journal", journal_path(output).name),
+        ("Output", output.name if output else ""),
+        ("Journal", journal.name if journal else journal_path(output).name if output else ""),
     ]
-    remove_stale_temp_files(output)
-    write_output(
+    _results_out(
         output,
         prepared.sheet.headers,
         rows,
@@ -63,13 +72,38 @@ def finish(
             summary_extra,
         ),
     )
+    shown = None if output is None else str(output)
     for line in outcome_lines(
-        tally.by_status, tally.leads, tally.spent, report.spent, str(output), stop_reason, test_mode
+        tally.by_status, tally.leads, tally.spent, report.spent, shown, stop_reason, test_mode
     ):
         ui.info(line)
-    if report.exit_code is not None:
-        return report.exit_code
-    return EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
+    code = report.exit_code
+    if code is None:
+        code = EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
+    if sink is not None:
+        headers = prepared.sheet.headers
+        sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent))
+    return code
+
+
+def _results_out(
+    output: Path | None,
+    headers: list[str],
+    rows: Iterator[ResultRow],
+    summary: Callable[[], Summary],
+) -> None:
+    if output is None:
+        for _ in rows:  # no file: the rows still fill the tally (and the sink)
+            pass
+        return
+    remove_stale_temp_files(output)
+    write_output(output, headers, rows, summary)
+
+
+def _keeping(rows: Iterator[ResultRow], kept: list[ResultRow]) -> Iterator[ResultRow]:
+    for row in rows:
+        kept.append(row)
+        yield row
 
 
 def build_summary(

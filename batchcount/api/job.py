@@ -12,7 +12,15 @@ from pathlib import Path
 
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
-from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
+from batchcount.api.options import (
+    UI,
+    RunOptions,
+    check_options,
+    default_output,
+    journal_file,
+    output_path,
+)
+from batchcount.api.quote import Quote
 from batchcount.errors import (
     EXIT_STOPPED,
 )
@@ -26,7 +34,7 @@ from batchcount.net.throttle import Throttle
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
-from batchcount.store.journal import Entry, Journal, exclusive, journal_path, remove_journal
+from batchcount.store.journal import Entry, Journal, exclusive, remove_journal
 
 __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 
@@ -35,17 +43,22 @@ def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
     started = datetime.now()
-    output = output_path(options)
+    output = output_path(options) if options.workbook else None
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
-    jpath = journal_path(output)
+    jpath = journal_file(options, output)
     with exclusive(jpath):
         return _run_locked(options, ui, prepared, jpath, output, started)
 
 
 def _run_locked(
-    options: RunOptions, ui: UI, prepared: Prepared, jpath: Path, output: Path, started: datetime
+    options: RunOptions,
+    ui: UI,
+    prepared: Prepared,
+    jpath: Path,
+    output: Path | None,
+    started: datetime,
 ) -> int:
     if options.fresh and jpath.exists():
         if not (
@@ -71,7 +84,7 @@ def _run_with_journal(
     ui: UI,
     prepared: Prepared,
     journal: Journal,
-    output: Path,
+    output: Path | None,
     started: datetime,
 ) -> int:
     mode = prepared.mode
@@ -133,7 +146,8 @@ def _run_with_journal(
             est = estimate(plan, price, source, done)
             for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
                 ui.info(line)
-            if todo and not options.yes and not ui.confirm("Proceed?"):
+            quote = Quote.of(est, mode, balance, client.test_mode, crashed)
+            if todo and not options.yes and not ui.approve(quote):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             report = RunReport()
@@ -155,7 +169,18 @@ def _run_with_journal(
         finally:
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
-    return finish(prepared, output, est, report, entries, test_mode, started, ui)
+    return finish(
+        prepared,
+        output,
+        est,
+        report,
+        entries,
+        test_mode,
+        started,
+        ui,
+        journal=options.journal,
+        sink=options.sink,
+    )
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

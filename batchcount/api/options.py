@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from batchcount.api.outcome import RunSink
+from batchcount.api.quote import Quote
 from batchcount.errors import (
     UsageError,
 )
 from batchcount.net.endpoint import DEFAULT_BASE_URL, check_base_url
 from batchcount.net.runner import Progress
 from batchcount.plan.prepare import InputOptions
+from batchcount.store.journal import journal_path
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,18 @@ class RunOptions:
     price: float | None = None
     fresh: bool = False
     grace: float = 5.0
+    # The Python API: `workbook=False` writes no output file (`output` is then unused);
+    # `journal` puts the journal there instead of beside the output; `sink` receives the
+    # Results rows and how the run ended.
+    workbook: bool = True
+    journal: Path | None = None
+    sink: RunSink | None = None
 
 
 class UI(Protocol):
     def info(self, line: str) -> None: ...
     def confirm(self, question: str) -> bool: ...
+    def approve(self, quote: Quote) -> bool: ...  # before spending: the CLI asks "Proceed?"
     def progress(self, progress: Progress) -> None: ...
     def progress_done(self) -> None: ...
 
@@ -88,3 +98,12 @@ def output_path(options: RunOptions) -> Path:
     if not output.parent.exists():
         raise UsageError(f"-o {output}: the folder {output.parent} does not exist.")
     return output
+
+
+def journal_file(options: RunOptions, output: Path | None) -> Path:
+    """The journal: where the options put it (the Python API), else beside the output."""
+    if options.journal is not None:
+        return options.journal
+    if output is None:
+        raise ValueError("a run without an output file needs options.journal")
+    return journal_path(output)

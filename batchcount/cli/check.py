@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from batchcount.api.finish import build_summary
 from batchcount.cli.common import input_options, say, to_input_options
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    UsageError,
 )
-from batchcount.output.report import input_lines, problem_lines, rows_line
-from batchcount.output.results import Tally, check_rows_out
-from batchcount.output.workbook import write_output
-from batchcount.plan.estimate import estimate, fallback_price, money
-from batchcount.plan.prepare import prepare
 
 
 @click.command()
@@ -38,31 +30,12 @@ def check(**kwargs: Any) -> None:
 
     Exit 0 all rows valid, 1 some invalid, 2 unreadable input or usage error.
     """
-    if kwargs["price"] is not None and kwargs["price"] < 0:
-        raise UsageError(f"--price {kwargs['price']}: a price cannot be negative.")
-    prepared = prepare(to_input_options(kwargs))
-    for line in input_lines(prepared):
+    from batchcount.api.check import check_input
+
+    report = check_input(to_input_options(kwargs), kwargs["price"])
+    for line in report.lines():
         say(line, err=False)
-    mode = prepared.mode
-    price, source = fallback_price(mode, kwargs["price"])
-    est = estimate(prepared.plan, price, source)
-    say(rows_line(est), err=False)
-    for line in problem_lines(prepared):
-        say(line, err=False)
-    say(
-        f"Billable requests: {est.billable} x {money(price)} ({source}) = "
-        f"estimated cost {money(est.cost)}",
-        err=False,
-    )
     if kwargs["report"]:
-        tally = Tally.empty()
-        rows = check_rows_out(prepared.plan, prepared.sheet.rows, tally)
-        started = datetime.now()
-        write_output(
-            kwargs["report"],
-            prepared.sheet.headers,
-            rows,
-            lambda: build_summary(prepared, est, tally, False, "check only", started),
-        )
+        report.write(kwargs["report"])
         say(f"Wrote {kwargs['report']}", err=False)
-    raise SystemExit(EXIT_PROBLEMS if est.invalid else EXIT_OK)
+    raise SystemExit(EXIT_PROBLEMS if report.estimate.invalid else EXIT_OK)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from batchcount.api.quote import Quote
 from batchcount.cli.common import redact, say
 from batchcount.net.runner import Progress
 from batchcount.plan.estimate import money
@@ -39,6 +40,9 @@ class TerminalUI:
         elif not self.stdin.isatty():
             say(answer.strip())  # a piped answer is not echoed by a terminal: show it
         return answer.strip().lower() in ("y", "yes")
+
+    def approve(self, quote: Quote) -> bool:
+        return self.confirm("Proceed?")  # the estimate is already on screen
 
     def progress(self, progress: Progress) -> None:
         if self.quiet:

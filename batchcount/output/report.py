@@ -105,18 +105,21 @@ def outcome_lines(
     leads: int,
     spent: float,
     spent_now: float,
-    output: str,
+    output: str | None,
     stop_reason: str | None,
     test_mode: bool,
 ) -> list[str]:
+    """The closing lines; `output` None: no file was written (the Python API's default)."""
     shown = ", ".join(f"{n} {s}" for s, n in by_status.items() if n)
     lines = [
         f"Rows: {shown or 'none'}",
         f"Leads (sum of results_count): {leads:,}",
-        f"Spent: {money(spent_now)} in this run, {money(spent)} for the whole workbook"
+        f"Spent: {money(spent_now)} in this run, {money(spent)} for the whole "
+        + ("workbook" if output is not None else "table")
         + (" (test mode: nothing was really charged)" if test_mode else ""),
-        f"Wrote {output}",
     ]
+    if output is not None:
+        lines.append(f"Wrote {output}")
     if stop_reason:
         lines.append(f"Stopped early: {stop_reason}")
         lines.append("Rerun the same command to resume: answered segments are never sent again.")

@@ -24,6 +24,7 @@ from batchcount.plan.mapping import (
 )
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
+from batchcount.read.frame import sheet_from_data
 from batchcount.read.sheet import Sheet, column_label, read_sheet
 
 
@@ -37,6 +38,9 @@ class InputOptions:
     separator: str | None = None
     mode: str | None = None
     allow_unknown: bool = False
+    # An in-memory table (polars/pandas DataFrame, list of dicts) read instead of `path`,
+    # which then only names it in messages (read.frame).
+    data: object = None
 
 
 @dataclass
@@ -58,14 +62,7 @@ def prepare(options: InputOptions) -> Prepared:
     """Everything up to the plan. Raises UsageError / InputFileError; never sends anything."""
     overrides = parse_map_options(options.maps)  # option errors first: cheaper than reading
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
-    named = {h.casefold() for h in [*overrides, *(mapping.columns if mapping else {})]}
-
-    def is_header(cells: list[str]) -> bool:
-        return any(guess_field(c) or c.strip().casefold() in named for c in cells if c)
-
-    sheet = read_sheet(
-        options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
-    )
+    sheet = read_input(options, overrides, mapping)
     columns = map_columns(sheet.headers, overrides, mapping)
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
@@ -75,6 +72,28 @@ def prepare(options: InputOptions) -> Prepared:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
     checks = check_rows(sheet, columns, row_options)
     return Prepared(sheet, columns, row_options, make_plan(checks, mode), mapping)
+
+
+def read_input(
+    options: InputOptions,
+    overrides: dict[str, str | None] | None = None,
+    mapping: MappingFile | None = None,
+) -> Sheet:
+    """The input as header + text rows: the in-memory table, or the file (its header found
+    below a title block by the headers that map to fields)."""
+    if options.data is not None:
+        return sheet_from_data(options.data)
+    if overrides is None:
+        overrides = parse_map_options(options.maps)
+        mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
+    named = {h.casefold() for h in [*overrides, *(mapping.columns if mapping else {})]}
+
+    def is_header(cells: list[str]) -> bool:
+        return any(guess_field(c) or c.strip().casefold() in named for c in cells if c)
+
+    return read_sheet(
+        options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
+    )
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:

@@ -1,0 +1,188 @@
+"""`batchcount.count`: the `run` command as a function that returns the Results table.
+
+The same orchestration as the command line (`api.job.run_job`): every money rule holds
+(estimate before spending, duplicates sent once, `max_cost` with in-flight requests reserved,
+journal reuse, test mode kept apart from live answers), only the front end differs (no
+prompt: `yes` or `confirm`; output only with `progress`).
+
+Where the answers are kept (so a rerun never pays twice):
+- `output=` given: the workbook (or CSV) is written there and the journal sits beside it,
+  exactly as `batchcount run INPUT -o OUTPUT` does: the command line and Python resume each
+  other's runs.
+- no `output` (the default): no file is written; the journal is one per-user file
+  (`api.userdata`), keyed by segment, so rerunning a notebook cell (or the same segments in
+  another table) reuses every answer.
+- `store=` names the journal file (or its folder) explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from batchcount.api import job
+from batchcount.api.inputs import Columns, Data, input_options
+from batchcount.api.options import RunOptions
+from batchcount.api.outcome import RunOutcome
+from batchcount.api.progress import Confirm, NotebookUI, ProgressArg
+from batchcount.api.userdata import chosen_journal, default_journal
+from batchcount.errors import BatchcountError, RunStopped, StopRun, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["AUTO_CONCURRENCY", "count"]
+
+# ---------------------------------------------------------------------------------------------
+# concurrency="auto" BEFORE adaptive concurrency lands (issue 13, item 3): "auto" means today's
+# fixed default. When the runner adapts, pass "auto" through instead of this number.
+AUTO_CONCURRENCY = 10
+# ---------------------------------------------------------------------------------------------
+
+
+def count(
+    data: Data,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    mode: Literal["realtime", "database"] | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    sandbox: bool = False,
+    yes: bool = False,
+    confirm: Confirm | None = None,
+    max_cost: float | None = None,
+    price: float | None = None,
+    concurrency: int | Literal["auto"] = "auto",
+    timeout: float = 300.0,
+    connect_timeout: float = 10.0,
+    max_retries: int = 5,
+    fresh: bool = False,
+    store: str | os.PathLike[str] | None = None,
+    progress: ProgressArg = True,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    columns: Columns = None,
+    mapping: str | os.PathLike[str] | None = None,
+    separator: str | None = None,
+    allow_unknown: bool = False,
+) -> pl.DataFrame:
+    """Count every segment of `data` and return the Results table as a polars DataFrame.
+
+    `data`: a polars or pandas DataFrame, a list of dicts (one per segment), or the path of
+    a spreadsheet (.xlsx, .xls, .ods, .csv, ...). Columns map to API fields by their headers,
+    as on the command line ("Job Titles" -> job_titles); `columns={"Persona": "job_titles"}`
+    overrides (a header mapped to None is not sent), `mapping=` reads a mapping file.
+
+    Returns one row per input row, in order: the input's columns as the text that was sent
+    from, then results_count, status (ok / invalid / failed / skipped), amount_charged (the
+    API's receipt), message and request (the exact JSON body). Messages cite row numbers as
+    a sheet does: the header is row 1, so the first row of a DataFrame is row 2.
+
+    Money: requests are sent only with `yes=True`, or when `confirm(quote)` returns True
+    (`quote` is a `batchcount.Quote`: billable requests, price, cost, balance, test mode;
+    `str(quote)` is the command line's estimate). Without either, `ConfirmationRequired` is
+    raised before anything is sent; a declining callback raises `NotConfirmed`. `max_cost`
+    (dollars) stops the run before it could be exceeded. Duplicate segments are sent once.
+    Answers already in the journal are reused, never paid for again (see the module notes
+    for where the journal lives; `fresh=True` forgets it, with `yes=True`).
+
+    Where requests go: `sandbox=True` runs against the built-in test-mode server on loopback
+    (no key, no cost, fictional counts); otherwise `api_key` (default: env GENERECT_API_KEY;
+    a test_ key runs in Generect's test mode) and `base_url` (default: env GENERECT_API_BASE,
+    else https://api.generect.com).
+
+    `concurrency`: requests in flight, a number (1-500) or "auto". `timeout` (seconds per
+    answer), `connect_timeout`, `max_retries`, `price` (per request when the account's tier
+    cannot be read), `mode` ("realtime", the default, or "database"), `sheet`, `encoding`,
+    `separator`, `allow_unknown`: as the command line's options of the same names.
+
+    `progress`: True prints the command line's messages and a progress bar (a widget in
+    Jupyter); a callable receives each `batchcount.Progress` instead; False is silent.
+
+    Raises (all `batchcount.BatchcountError`, with the command line's messages): UsageError
+    (bad options, nothing read or sent; ConfirmationRequired is one), InputFileError (the data
+    cannot be read), OutputFileError, JournalError, StopRun (e.g. the key is rejected before
+    anything is sent; NotConfirmed is one), RunStopped (stopped early: `.results` holds the
+    table so far; rerun the same call to resume).
+    """
+    inputs = input_options(
+        data,
+        sheet=sheet,
+        encoding=encoding,
+        columns=columns,
+        mapping=mapping,
+        separator=separator,
+        mode=mode,
+        allow_unknown=allow_unknown,
+    )
+    key = api_key if api_key is not None else os.environ.get("GENERECT_API_KEY")
+    out = Path(output).expanduser() if output is not None else None
+    if store is not None:
+        journal: Path | None = chosen_journal(store)
+    else:
+        journal = None if out is not None else default_journal()
+    finished: list[RunOutcome] = []
+    options = RunOptions(
+        inputs=inputs,
+        output=out,
+        yes=bool(yes),
+        api_key=key,
+        base_url=base_url or os.environ.get("GENERECT_API_BASE") or None,
+        sandbox=bool(sandbox),
+        concurrency=_concurrency(concurrency),
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        max_retries=max_retries,
+        max_cost=max_cost,
+        price=price,
+        fresh=bool(fresh),
+        workbook=out is not None,
+        journal=journal,
+        sink=finished.append,
+    )
+    ui = NotebookUI(confirm=confirm, progress=progress, secret=key)
+    try:
+        code = job.run_job(options, ui)
+    except BatchcountError as exc:
+        raise _redacted(exc, key) from None  # as the command line: no key in any message
+    finally:
+        ui.progress_done()
+    if not finished:  # every way out without a Results table raises above; be loud if not
+        raise StopRun(f"the run ended without results (exit code {code}); nothing was written")
+    return _result(finished[0], key)
+
+
+def _result(outcome: RunOutcome, key: str | None) -> pl.DataFrame:
+    from batchcount.output.frame import results_frame
+
+    frame = results_frame(outcome.headers, outcome.rows)
+    if outcome.stop_reason:
+        reason = _redacted_text(outcome.stop_reason, key)
+        raise RunStopped(
+            f"Stopped early: {reason}. Rerun the same call to resume: answered segments are "
+            "never sent again (the table so far is in this exception's .results).",
+            reason,
+            frame,
+            outcome.exit_code,
+        )
+    return frame
+
+
+def _concurrency(value: int | str) -> int:
+    if value == "auto":
+        return AUTO_CONCURRENCY  # see AUTO_CONCURRENCY above
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"concurrency={value!r}: use a number from 1 to 500, or 'auto'.")
+    return value
+
+
+def _redacted_text(text: str, key: str | None) -> str:
+    secret = (key or "").strip()
+    return text.replace(secret, "***") if secret else text
+
+
+def _redacted(exc: BatchcountError, key: str | None) -> BatchcountError:
+    exc.message = _redacted_text(exc.message, key)
+    exc.args = (exc.message,)
+    return exc
