@@ -151,7 +151,8 @@ def test_path_with_output_writes_the_workbook_and_the_cli_resumes_it(
     out = batchcount.count(str(src), output=output, yes=True, **at(server))
     assert out["status"].to_list() == ["ok", "ok", "ok", "invalid"]
     sheet = list(load_workbook(output, read_only=True)["Results"].iter_rows(values_only=True))
-    assert [r[len(HEADERS) + 1] for r in sheet[1:]] == out["status"].to_list()
+    status = len(HEADERS) + RESULT_COLUMNS.index("status")
+    assert [r[status] for r in sheet[1:]] == out["status"].to_list()
     assert (tmp_path / "counted.journal.sqlite").exists()  # beside the output, as the CLI's
     assert sent(server) == 2
     # The command line on the same output reuses the Python run's answers: nothing is sent.
