@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +15,12 @@ from batchcount.errors import (
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
-from batchcount.output.report import outcome_lines
+from batchcount.output.presentation import Presentation
+from batchcount.output.report import explode_text, outcome_lines
 from batchcount.output.results import Tally, run_rows_out
-from batchcount.output.workbook import Summary, write_output
+from batchcount.output.style import COUNT_FORMAT, MONEY_FORMAT
+from batchcount.output.summary import Partial, Summary
+from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import Estimate
 from batchcount.plan.prepare import Prepared
 from batchcount.store.journal import Entry, journal_path
@@ -31,28 +35,44 @@ def finish(
     test_mode: bool,
     started: datetime,
     ui: UI,
+    command: str = "",
 ) -> int:
+    """`command`: the command line that resumes this run (shown when it stopped early)."""
     stop_reason = report.stop_reason
     not_reached = (
         f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
     )
     tally = Tally.empty()
-    rows = run_rows_out(
-        prepared.plan, prepared.sheet.rows, report.outcomes, entries, not_reached, test_mode, tally
+    shown = Presentation.of(prepared)
+    rows = shown.watch(
+        run_rows_out(
+            prepared.plan,
+            prepared.result_cells,
+            report.outcomes,
+            entries,
+            not_reached,
+            test_mode,
+            tally,
+        )
     )
-    summary_extra = [
-        ("Requests sent in this run", str(report.sent)),
-        ("Spent in this run", f"${report.spent:,.4f}"),
-        ("429 answers (slowed down)", str(report.rate_limited)),
-        ("Output", output.name),
-        ("Journal", journal_path(output).name),
+    summary_extra: list[tuple[str, object, str | None]] = [
+        ("Requests sent in this run", report.sent, COUNT_FORMAT),
+        ("Spent in this run", round(report.spent, 6), MONEY_FORMAT),
+        ("429 answers (slowed down)", report.rate_limited, COUNT_FORMAT),
+        ("Output", output.name, None),
+        ("Journal", journal_path(output).name, None),
     ]
-    remove_stale_temp_files(output)
-    write_output(
-        output,
-        prepared.sheet.headers,
-        rows,
-        lambda: build_summary(
+
+    def summary() -> Summary:
+        partial = None
+        if stop_reason and tally.left:
+            left = sum(
+                1
+                for fp in prepared.plan.requests
+                if not (fp in entries and entries[fp].state == "done")
+            )
+            partial = Partial(tally.left, left, command or "the same command again")
+        return build_summary(
             prepared,
             est,
             tally,
@@ -61,7 +81,17 @@ def finish(
             started,
             tally.possibly_billed,
             summary_extra,
-        ),
+            partial=partial,
+        )
+
+    remove_stale_temp_files(output)
+    write_output(
+        output,
+        prepared.sheet.headers,
+        rows,
+        summary,
+        chart_label=shown.chart_label,
+        matrix=shown.matrix(counted=True),
     )
     for line in outcome_lines(
         tally.by_status, tally.leads, tally.spent, report.spent, str(output), stop_reason, test_mode
@@ -80,7 +110,9 @@ def build_summary(
     stop_reason: str | None,
     started: datetime,
     rebilled: int = 0,
-    extra: Sequence[tuple[str, str]] = (),
+    extra: Sequence[tuple[str, object] | tuple[str, object, str | None]] = (),
+    *,
+    partial: Partial | None = None,
 ) -> Summary:
     """Call after the Results rows have streamed out: the tally is complete only then."""
     sheet = prepared.sheet
@@ -102,4 +134,21 @@ def build_summary(
         price=est.price,
         price_source=est.price_source,
         extra=tuple(extra),
+        constants=constant_lines(prepared),
+        partial=partial,
+        exploded=explode_text(prepared),
     )
+
+
+def constant_lines(prepared: Prepared) -> list[tuple[str, str]]:
+    """(field, values) of the mapping file's constants, as a reader would write them."""
+    out: list[tuple[str, str]] = []
+    for name, value in prepared.columns.constants.items():
+        if isinstance(value, list):
+            shown = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            shown = json.dumps(value, ensure_ascii=False)
+        else:
+            shown = str(value)
+        out.append((name, shown))
+    return out

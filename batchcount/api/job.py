@@ -13,6 +13,7 @@ from pathlib import Path
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
+from batchcount.api.resume import refuse_large_rows, resume_command
 from batchcount.errors import (
     EXIT_STOPPED,
 )
@@ -39,6 +40,7 @@ def run_job(options: RunOptions, ui: UI) -> int:
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
+    refuse_large_rows(prepared, options.yes)
     jpath = journal_path(output)
     with exclusive(jpath):
         return _run_locked(options, ui, prepared, jpath, output, started)
@@ -155,7 +157,8 @@ def _run_with_journal(
         finally:
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
-    return finish(prepared, output, est, report, entries, test_mode, started, ui)
+    command = resume_command(options, output)
+    return finish(prepared, output, est, report, entries, test_mode, started, ui, command)
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

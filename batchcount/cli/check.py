@@ -15,10 +15,13 @@ from batchcount.errors import (
     EXIT_PROBLEMS,
     UsageError,
 )
+from batchcount.output.fix_copy import check_fix_path, write_fixed_copy
+from batchcount.output.presentation import Presentation
 from batchcount.output.report import input_lines, problem_lines, rows_line
 from batchcount.output.results import Tally, check_rows_out
 from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import estimate, fallback_price, money
+from batchcount.plan.fixes import fixes_for
 from batchcount.plan.prepare import prepare
 
 
@@ -31,6 +34,14 @@ from batchcount.plan.prepare import prepare
     help="Write the Results layout with invalid/skipped rows and their messages.",
 )
 @click.option(
+    "--fix",
+    "fix",
+    type=click.Path(path_type=Path),
+    metavar="OUT.xlsx",
+    help="Write a copy of the input with safe fixes applied (listed on a Fixes sheet) and "
+    "every problem cell highlighted with its message as a comment. The input is not changed.",
+)
+@click.option(
     "--price", type=float, metavar="USD", help="Price per realtime request for the estimate."
 )
 def check(**kwargs: Any) -> None:
@@ -40,6 +51,8 @@ def check(**kwargs: Any) -> None:
     """
     if kwargs["price"] is not None and kwargs["price"] < 0:
         raise UsageError(f"--price {kwargs['price']}: a price cannot be negative.")
+    if kwargs["fix"] is not None:
+        check_fix_path(kwargs["fix"], kwargs["input_path"])
     prepared = prepare(to_input_options(kwargs))
     for line in input_lines(prepared):
         say(line, err=False)
@@ -56,13 +69,27 @@ def check(**kwargs: Any) -> None:
     )
     if kwargs["report"]:
         tally = Tally.empty()
-        rows = check_rows_out(prepared.plan, prepared.sheet.rows, tally)
+        shown = Presentation.of(prepared)
+        rows = shown.watch(check_rows_out(prepared.plan, prepared.result_cells, tally))
         started = datetime.now()
         write_output(
             kwargs["report"],
             prepared.sheet.headers,
             rows,
             lambda: build_summary(prepared, est, tally, False, "check only", started),
+            chart_label=shown.chart_label,
+            matrix=shown.matrix(counted=False),
         )
         say(f"Wrote {kwargs['report']}", err=False)
+    if kwargs["fix"] is not None:
+        copy = write_fixed_copy(prepared.sheet, fixes_for(prepared), kwargs["fix"])
+        say(
+            f"Wrote {copy.path}: {copy.fixed} cell{'s' * (copy.fixed != 1)} fixed (green, "
+            f"listed on its Fixes sheet), {copy.needs_you} cell{'s' * (copy.needs_you != 1)} "
+            "need you (red: not sent until fixed; yellow: sent, worth a look; the message "
+            "is in each cell's comment). The input is unchanged.",
+            err=False,
+        )
+        for note in copy.notes:
+            say(f"  Note: {note}", err=False)
     raise SystemExit(EXIT_PROBLEMS if est.invalid else EXIT_OK)
