@@ -71,7 +71,9 @@ def finish(
                 for fp in prepared.plan.requests
                 if not (fp in entries and entries[fp].state == "done")
             )
-            partial = Partial(tally.left, left, command or "the same command again")
+            partial = Partial(
+                tally.left, left, command or "the same command again", round(left * est.price, 6)
+            )
         return build_summary(
             prepared,
             est,

@@ -15,7 +15,7 @@ from batchcount.plan.prepare import Prepared
 
 
 def resume_command(options: RunOptions, output: Path) -> str:
-    """The same run again, spelt out: what decides the segments and where answers are kept.
+    """The run again, spelt out: what decides the segments and where answers are kept.
 
     Never the API key (it comes from GENERECT_API_KEY or --api-key, as before), never
     credentials inside the base URL.
@@ -47,8 +47,8 @@ def resume_command(options: RunOptions, output: Path) -> str:
         host = parts.hostname or ""
         netloc = host + (f":{parts.port}" if parts.port else "")
         words += ["--base-url", urlunsplit((parts.scheme, netloc, parts.path, "", ""))]
-    if options.max_cost is not None:
-        words += ["--max-cost", f"{options.max_cost:g}"]
+    # No --max-cost: the same cap would stop again before the end. The command has no -y,
+    # so it shows the cost of the rest and asks before spending.
     if options.price is not None:
         words += ["--price", f"{options.price:g}"]
     return shlex.join(words)

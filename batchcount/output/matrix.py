@@ -9,6 +9,7 @@ that was not counted shows why (invalid, failed, not counted), never a 0.
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from batchcount.plan.estimate import Plan
 from batchcount.plan.explode import Explosion
 from batchcount.plan.overlap import disjoint_reason
 
+HEAD_WRAP = 16  # characters per line of a total column's header
+LINE_HEIGHT = 15  # points per line of wrapped text
 MAX_CELLS = 50_000  # a Matrix beyond this is cut (with a note): Results has every segment
 ANY = "(any)"  # an empty exploded cell: no filter on that column
 SCALE_LOW, SCALE_HIGH = "FFFFFF", "63BE7B"  # white to green, like Excel's own preset
@@ -165,7 +168,7 @@ def write_matrix(ws: Any, data: MatrixData) -> None:
     ws.column_dimensions["A"].width = _width(down_names, 16, 45)
     across = max((len(b.across.values) if b.across else 1 for b in data.blocks), default=1)
     heads = [v for b in data.blocks if b.across for v in b.across.values]
-    column_width = _width(heads, 13, 28)
+    column_width = _width(heads, HEAD_WRAP + 2, 28)
     for j in range(across + 1):  # +1: the total column
         ws.column_dimensions[get_column_letter(j + 2)].width = column_width
     row = 0
@@ -241,9 +244,10 @@ def _write_block(ws: Any, block: Block, counted: bool, row: int, add: Callable[.
         for v in across_values
     ]
     if right_total and across is not None:
-        head.append(
-            cell(ws, f"Total\n({across.disjoint})", font=BOLD, fill=TOTAL_FILL, alignment=WRAP)
-        )
+        label = "\n".join(["Total", *textwrap.wrap(f"({across.disjoint})", HEAD_WRAP)])
+        head.append(cell(ws, label, font=BOLD, fill=TOTAL_FILL, alignment=WRAP))
+        # write-only rows take their height before they are written (no autofit on open)
+        ws.row_dimensions[row + 1].height = LINE_HEIGHT * (label.count("\n") + 1) + 3
     add(*head)
     first = row + 2  # the header is row + 1
     for i, value in enumerate(down.values):

@@ -7,6 +7,7 @@ money as currency), constants sent with every row, and a bar chart labelled by s
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +38,8 @@ LEADS_NOTE = (
     "Germany is in both 'Germany' and 'VP' rows), so this is not a count of unique people"
 )
 LABEL_WIDTH = (24, 44)
-VALUE_WIDTH = (14, 90)
+LINE_HEIGHT = 15  # points per line of wrapped text
+VALUE_WIDTH = (14, 80)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Partial:
     rows_left: int  # valid rows (segments) not counted yet
     requests_left: int  # distinct requests still to send
     command: str  # the command line that resumes (no key in it, ever)
+    cost_left: float = 0.0  # requests left at the run's price (an estimate)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ def _partial_lines(partial: Partial, reason: str | None) -> list[Line]:
         ("PARTIAL", f"{why}: not every row is counted yet", None),
         ("Rows left (not counted yet)", partial.rows_left, COUNT_FORMAT),
         ("Requests left to send", partial.requests_left, COUNT_FORMAT),
+        ("Estimated cost to finish", partial.cost_left, MONEY_FORMAT),
         ("Finish with", partial.command, None),
+        ("", "it resumes: answered segments are never sent (or paid) again", None),
     ]
 
 
@@ -154,8 +159,18 @@ def write_summary(ws: Any, summary: Summary, chart_points: Sequence[tuple[str, i
         ws.append(list(cells))
         row += 1
 
+    wrap_at = int(ws.column_dimensions["B"].width) - 2
+
+    def fit(value: Any) -> None:
+        """A long text wraps: give its row the height of its lines (write-only rows take
+        their height before they are written; Excel does not autofit them on open)."""
+        if isinstance(value, str) and len(value) > wrap_at:
+            lines = len(textwrap.wrap(value, wrap_at)) or 1
+            ws.row_dimensions[row + 1].height = LINE_HEIGHT * lines + 3
+
     for label, value, fmt in top:
         style = {"font": BANNER_FONT, "fill": BANNER_FILL} if label == "PARTIAL" else {}
+        fit(value)
         add(cell(ws, label, font=BANNER_FONT), cell(ws, value, fmt, alignment=WRAP, **style))
     if top:
         add()
@@ -163,6 +178,7 @@ def write_summary(ws: Any, summary: Summary, chart_points: Sequence[tuple[str, i
     if summary.test_mode:
         add(cell(ws, TEST_MODE_BANNER, font=BANNER_FONT, fill=BANNER_FILL))
     for label, value, fmt in lines:
+        fit(value)
         add(cell(ws, label, font=BOLD), cell(ws, value, fmt, alignment=WRAP))
     add()
     if not chart_points:
