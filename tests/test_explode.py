@@ -220,7 +220,9 @@ def test_a_row_beyond_the_hard_limit_is_invalid_not_expanded(
 def test_run_writes_one_row_per_segment_and_cites_the_sent_segment(
     make_xlsx: MakeFile, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = make_xlsx([HEADERS, EMEA, ["Dup", "Head of Sales", "vp", "France", "51-200", ""]])
+    # a title block above the header: source_row and messages follow the sheet's numbers
+    dup = ["Dup", "Head of Sales", "vp", "France", "51-200", ""]
+    src = make_xlsx([["EMEA plan"], HEADERS, EMEA, dup])
     out_path = tmp_path / "out.xlsx"
     code, _, err = run_main(
         capsys,
@@ -240,9 +242,9 @@ def test_run_writes_one_row_per_segment_and_cites_the_sent_segment(
     rows = sheet_rows(out_path)
     assert len(rows) == 7 and all(r["status"] == "ok" for r in rows)
     assert all(isinstance(r["results_count"], int) for r in rows)
-    assert [r["source_row"] for r in rows] == [2] * 6 + [3]
+    assert [r["source_row"] for r in rows] == [3] * 6 + [4]
     assert rows[6]["source"] == "duplicate" and rows[6]["amount_charged"] == 0
-    assert "same segment as row 2 (France × VP)" in rows[6]["message"]
+    assert "same segment as row 3 (France × VP)" in rows[6]["message"]
     assert rows[6]["results_count"] == rows[2]["results_count"]
 
 

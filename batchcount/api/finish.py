@@ -99,6 +99,8 @@ def finish(
         tally.by_status, tally.leads, tally.spent, report.spent, str(output), stop_reason, test_mode
     ):
         ui.info(line)
+    if prepared.explosion is not None and output.suffix.lower() == ".csv":
+        ui.info("A CSV holds the Results table only: write an .xlsx (-o) for the Matrix sheet.")
     if report.exit_code is not None:
         return report.exit_code
     return EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK

@@ -39,7 +39,7 @@ LEADS_NOTE = (
 )
 LABEL_WIDTH = (24, 44)
 LINE_HEIGHT = 15  # points per line of wrapped text
-VALUE_WIDTH = (14, 80)
+VALUE_WIDTH = (14, 60)
 
 
 @dataclass(frozen=True)
