@@ -261,3 +261,15 @@ def test_csv_output_carries_segments_and_source_row(
     assert len(lines) == 3
     assert lines[1].split(",")[2] == "VP" and lines[2].split(",")[2] == "Director"
     assert lines[1].split(",")[6] == "2" and lines[2].split(",")[6] == "2"
+
+
+def test_a_comma_list_in_an_exploded_cell_is_pointed_out(
+    make_xlsx: MakeFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_xlsx([HEADERS, ["EU", "CFO", "vp", "Germany, France, Spain", "", ""]])
+    code, out, _ = run_main(capsys, "check", str(src), "--explode", "Locations")
+    assert code == 0
+    assert "Exploded Locations: 1 row → 1 segment" in out
+    assert "row 2, Locations: 'Germany, France, Spain' is one value, so one segment" in out
+    code, out, _ = run_main(capsys, "check", str(src), "--explode", "Locations", "--separator", ",")
+    assert "1 row → 3 segments" in out and "is one value" not in out

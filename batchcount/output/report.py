@@ -62,6 +62,18 @@ def explode_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
         )
     if len(partly) > limit:
         lines.append(f"  ... and {len(partly) - limit} more rows with some invalid segments")
+    separator = prepared.row_options.separator
+    single = [
+        (source.row_number, column.label, values[0])
+        for source in explosion.sources
+        for column, values in zip(explosion.columns, source.values, strict=True)
+        if len(values) == 1 and "," in values[0] and separator != ","
+    ]
+    for row, label, value in single[:limit]:
+        lines.append(
+            f"  row {row}, {label}: '{value}' is one value, so one segment; if it lists "
+            f"several, separate them with '{separator}' (or run with --separator ',')"
+        )
     large = explosion.large_rows(prepared.max_segments)
     for source in large[:limit]:
         sizes = " × ".join(
