@@ -363,6 +363,62 @@ def write_messy() -> None:
     wb.save(HERE / "segments-messy.xlsx")
 
 
+TERRITORY_HEADERS = [
+    "Segment",
+    "Job Titles",
+    "Seniorities",
+    "Locations",
+    "Company Headcounts",
+    "Owner",
+]
+TERRITORY = [
+    [
+        "EMEA sales leaders",
+        "Head of Sales;Sales Director;VP Sales",
+        "vp;director",
+        "Germany;France;Spain;Italy;Poland",
+        "51-200;201-500",
+        "Ana",
+    ],
+    [
+        "EMEA marketing leaders",
+        "Head of Marketing;Marketing Director;CMO",
+        "vp;director;c_suite",
+        "Germany;France;Spain;Italy;Poland",
+        "201-500;501-1000",
+        "Ben",
+    ],
+    [
+        "DACH engineering leaders",
+        "CTO;VP Engineering;Head of Engineering",
+        "c_suite;vp",
+        "Germany;Austria;Switzerland",
+        "51-200;201-500;501-1000",
+        "Ana",
+    ],
+]
+
+
+def write_territory() -> None:
+    """README "Sizing a territory": list cells meant for --explode Locations --explode
+    Seniorities (31 segments from 3 rows)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Territories"
+    ws.append(TERRITORY_HEADERS)
+    for row in TERRITORY:
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for col, width in zip("ABCDEF", (26, 42, 22, 36, 28, 10), strict=True):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2, min_col=5, max_col=5):
+        row[0].number_format = "@"
+    wb.save(HERE / "territory.xlsx")
+
+
 if __name__ == "__main__":
     write_clean()
     write_messy()
+    write_territory()

@@ -631,14 +631,15 @@ def test_run_refuses_before_sending_and_leaves_nothing(name: str, refused: dict[
     assert_clean(ran.text)
     assert ran.requests == 0 and ran.billable == 0  # not even the free balance lookup
     assert ran.after == ran.before  # no workbook, no journal, no temp file
-    assert ran.seconds < 15
+    assert ran.seconds < 60  # a hang guard only: speed is measured in bench/, not here
 
 
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_bombs_are_refused_fast_without_inflating(name: str, refused: dict[str, Ran]) -> None:
     ran = refused[name]
     assert ran.code == 2
-    assert ran.seconds < 5, f"{name} took {ran.seconds:.1f} s"
+    # A hang guard only (speed is measured in bench/); memory is what shows no inflating.
+    assert ran.seconds < 60, f"{name} took {ran.seconds:.1f} s"
     # Python + polars + calamine take ~80 MB; inflating any of these would take 64 MB to GBs.
     assert ran.peak_mb < 200, f"{name} peaked at {ran.peak_mb:.0f} MB"
 

@@ -17,6 +17,7 @@ import pytest
 from batchcount.errors import OutputFileError
 from batchcount.output.columns import RESULT_COLUMNS, ResultRow
 from batchcount.output.csv_output import safe_text, write_csv
+from batchcount.output.summary import LEADS_LABEL
 from batchcount.output.workbook import (
     EXCEL_CELL_LIMIT,
     TEST_MODE_BANNER,
@@ -194,7 +195,7 @@ def test_summary_sheet_values_and_chart(out: Path) -> None:
         1,
     ]
     assert values["Rows total"].value == 4
-    assert values["Total leads (ok rows)"].value == 1234
+    assert values[LEADS_LABEL].value == 1234
     money = values["Money spent (sum of receipts)"]
     assert money.value == pytest.approx(0.08) and "$" in money.number_format
     assert values["Saved by merging duplicates"].value == pytest.approx(0.04)
@@ -427,6 +428,6 @@ def test_summary_may_be_a_function_called_after_the_rows(tmp_path: Path) -> None
         return make_summary(total_leads=len(seen))
 
     write_output(tmp_path / "out.xlsx", HEADERS, rows(), late_summary)
-    assert summary_values(tmp_path / "out.xlsx")["Total leads (ok rows)"].value == 4
+    assert summary_values(tmp_path / "out.xlsx")[LEADS_LABEL].value == 4
     write_output(tmp_path / "out.csv", HEADERS, sample_rows(), late_summary)
     assert len((tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()) == 5

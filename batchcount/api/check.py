@@ -21,6 +21,8 @@ from batchcount.plan.prepare import InputOptions, Prepared, prepare
 if TYPE_CHECKING:  # polars loads in ~0.1 s: only when a frame is asked for
     import polars as pl
 
+    from batchcount.output.fix_copy import FixCopy
+
 __all__ = ["CheckReport", "check_input"]
 
 PROBLEM_COLUMNS = ("row", "column", "value", "severity", "message")
@@ -114,9 +116,9 @@ class CheckReport:
         from batchcount.output.frame import results_frame
         from batchcount.output.results import Tally, check_rows_out
 
-        sheet = self.prepared.sheet
-        rows = check_rows_out(self.prepared.plan, sheet.rows, Tally.empty())
-        return results_frame(sheet.headers, rows)
+        prepared = self.prepared
+        rows = check_rows_out(prepared.plan, prepared.result_cells, Tally.empty())
+        return results_frame(prepared.sheet.headers, rows)
 
     # --- text and the report file --------------------------------------------------------
 
@@ -135,21 +137,35 @@ class CheckReport:
         """Write the Results layout with invalid/skipped rows and their messages (and a
         Summary), as `batchcount check --report` does. Returns the path written."""
         from batchcount.api.finish import build_summary
+        from batchcount.output.presentation import Presentation
         from batchcount.output.results import Tally, check_rows_out
         from batchcount.output.workbook import write_output
 
         path = Path(path)
         prepared, est = self.prepared, self.estimate
         tally = Tally.empty()
-        rows = check_rows_out(prepared.plan, prepared.sheet.rows, tally)
+        shown = Presentation.of(prepared)
+        rows = shown.watch(check_rows_out(prepared.plan, prepared.result_cells, tally))
         started = datetime.now()
         write_output(
             path,
             prepared.sheet.headers,
             rows,
             lambda: build_summary(prepared, est, tally, False, "check only", started),
+            chart_label=shown.chart_label,
+            matrix=shown.matrix(counted=False),
         )
         return path
+
+    def write_fixed_copy(self, path: str | Path) -> FixCopy:
+        """`check --fix`: a copy of the input with the safe fixes applied (listed on a Fixes
+        sheet) and every problem cell highlighted with its message. The input is untouched."""
+        from batchcount.output.fix_copy import check_fix_path, write_fixed_copy
+        from batchcount.plan.fixes import fixes_for
+
+        path = Path(path)
+        check_fix_path(path, self.prepared.sheet.path)
+        return write_fixed_copy(self.prepared.sheet, fixes_for(self.prepared), path)
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from batchcount.errors import (
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
 from batchcount.output.columns import ResultRow
-from batchcount.output.report import outcome_lines
+from batchcount.output.presentation import Presentation
+from batchcount.output.report import explode_text, outcome_lines
 from batchcount.output.results import Tally, run_rows_out
-from batchcount.output.workbook import Summary, write_output
+from batchcount.output.style import COUNT_FORMAT, MONEY_FORMAT
+from batchcount.output.summary import Partial, Summary
+from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import Estimate
 from batchcount.plan.prepare import Prepared
 from batchcount.store.journal import Entry, journal_path
@@ -33,35 +37,55 @@ def finish(
     test_mode: bool,
     started: datetime,
     ui: UI,
+    command: str = "",
     *,
     journal: Path | None = None,
     sink: RunSink | None = None,
 ) -> int:
     """Write the Results to `output` (None: no file, the Python API's default) and hand them
-    to `sink`; `journal` is named in the Summary when it is not beside the output."""
+    to `sink`; `journal` is named in the Summary when it is not beside the output;
+    `command`: the command line that resumes this run (shown when it stopped early)."""
     stop_reason = report.stop_reason
     not_reached = (
         f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
     )
     tally = Tally.empty()
-    rows = run_rows_out(
-        prepared.plan, prepared.sheet.rows, report.outcomes, entries, not_reached, test_mode, tally
+    shown = Presentation.of(prepared)
+    rows = shown.watch(
+        run_rows_out(
+            prepared.plan,
+            prepared.result_cells,
+            report.outcomes,
+            entries,
+            not_reached,
+            test_mode,
+            tally,
+        )
     )
     kept: list[ResultRow] = []
     if sink is not None:
         rows = _keeping(rows, kept)
-    summary_extra = [
-        ("Requests sent in this run", str(report.sent)),
-        ("Spent in this run", f"${report.spent:,.4f}"),
-        ("429 answers (slowed down)", str(report.rate_limited)),
-        ("Output", output.name if output else ""),
-        ("Journal", journal.name if journal else journal_path(output).name if output else ""),
+    journal_name = journal.name if journal else journal_path(output).name if output else ""
+    summary_extra: list[tuple[str, object, str | None]] = [
+        ("Requests sent in this run", report.sent, COUNT_FORMAT),
+        ("Spent in this run", round(report.spent, 6), MONEY_FORMAT),
+        ("429 answers (slowed down)", report.rate_limited, COUNT_FORMAT),
+        ("Output", output.name if output else "", None),
+        ("Journal", journal_name, None),
     ]
-    _results_out(
-        output,
-        prepared.sheet.headers,
-        rows,
-        lambda: build_summary(
+
+    def summary() -> Summary:
+        partial = None
+        if stop_reason and tally.left:
+            left = sum(
+                1
+                for fp in prepared.plan.requests
+                if not (fp in entries and entries[fp].state == "done")
+            )
+            partial = Partial(
+                tally.left, left, command or "the same command again", round(left * est.price, 6)
+            )
+        return build_summary(
             prepared,
             est,
             tally,
@@ -70,13 +94,29 @@ def finish(
             started,
             tally.possibly_billed,
             summary_extra,
-        ),
-    )
-    shown = None if output is None else str(output)
+            partial=partial,
+        )
+
+    if output is None:
+        for _ in rows:  # no file: the rows still fill the tally (and the sink)
+            pass
+    else:
+        remove_stale_temp_files(output)
+        write_output(
+            output,
+            prepared.sheet.headers,
+            rows,
+            summary,
+            chart_label=shown.chart_label,
+            matrix=shown.matrix(counted=True),
+        )
+    where = None if output is None else str(output)
     for line in outcome_lines(
-        tally.by_status, tally.leads, tally.spent, report.spent, shown, stop_reason, test_mode
+        tally.by_status, tally.leads, tally.spent, report.spent, where, stop_reason, test_mode
     ):
         ui.info(line)
+    if prepared.explosion is not None and output is not None and output.suffix.lower() == ".csv":
+        ui.info("A CSV holds the Results table only: write an .xlsx (-o) for the Matrix sheet.")
     code = report.exit_code
     if code is None:
         code = EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
@@ -84,20 +124,6 @@ def finish(
         headers = prepared.sheet.headers
         sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent))
     return code
-
-
-def _results_out(
-    output: Path | None,
-    headers: list[str],
-    rows: Iterator[ResultRow],
-    summary: Callable[[], Summary],
-) -> None:
-    if output is None:
-        for _ in rows:  # no file: the rows still fill the tally (and the sink)
-            pass
-        return
-    remove_stale_temp_files(output)
-    write_output(output, headers, rows, summary)
 
 
 def _keeping(rows: Iterator[ResultRow], kept: list[ResultRow]) -> Iterator[ResultRow]:
@@ -114,7 +140,9 @@ def build_summary(
     stop_reason: str | None,
     started: datetime,
     rebilled: int = 0,
-    extra: Sequence[tuple[str, str]] = (),
+    extra: Sequence[tuple[str, object] | tuple[str, object, str | None]] = (),
+    *,
+    partial: Partial | None = None,
 ) -> Summary:
     """Call after the Results rows have streamed out: the tally is complete only then."""
     sheet = prepared.sheet
@@ -136,4 +164,21 @@ def build_summary(
         price=est.price,
         price_source=est.price_source,
         extra=tuple(extra),
+        constants=constant_lines(prepared),
+        partial=partial,
+        exploded=explode_text(prepared),
     )
+
+
+def constant_lines(prepared: Prepared) -> list[tuple[str, str]]:
+    """(field, values) of the mapping file's constants, as a reader would write them."""
+    out: list[tuple[str, str]] = []
+    for name, value in prepared.columns.constants.items():
+        if isinstance(value, list):
+            shown = "; ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            shown = json.dumps(value, ensure_ascii=False)
+        else:
+            shown = str(value)
+        out.append((name, shown))
+    return out

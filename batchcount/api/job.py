@@ -21,6 +21,7 @@ from batchcount.api.options import (
     output_path,
 )
 from batchcount.api.quote import Quote
+from batchcount.api.resume import refuse_large_rows, resume_command
 from batchcount.errors import (
     EXIT_STOPPED,
 )
@@ -47,6 +48,7 @@ def run_job(options: RunOptions, ui: UI) -> int:
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
+    refuse_large_rows(prepared, options.yes)
     jpath = journal_file(options, output)
     with exclusive(jpath):
         return _run_locked(options, ui, prepared, jpath, output, started)
@@ -169,6 +171,7 @@ def _run_with_journal(
         finally:
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
+    command = resume_command(options, output) if output is not None else ""
     return finish(
         prepared,
         output,
@@ -178,6 +181,7 @@ def _run_with_journal(
         test_mode,
         started,
         ui,
+        command,
         journal=options.journal,
         sink=options.sink,
     )

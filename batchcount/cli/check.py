@@ -23,6 +23,14 @@ from batchcount.errors import (
     help="Write the Results layout with invalid/skipped rows and their messages.",
 )
 @click.option(
+    "--fix",
+    "fix",
+    type=click.Path(path_type=Path),
+    metavar="OUT.xlsx",
+    help="Write a copy of the input with safe fixes applied (listed on a Fixes sheet) and "
+    "every problem cell highlighted with its message as a comment. The input is not changed.",
+)
+@click.option(
     "--price", type=float, metavar="USD", help="Price per realtime request for the estimate."
 )
 def check(**kwargs: Any) -> None:
@@ -32,10 +40,25 @@ def check(**kwargs: Any) -> None:
     """
     from batchcount.api.check import check_input
 
+    if kwargs["fix"] is not None:
+        from batchcount.output.fix_copy import check_fix_path
+
+        check_fix_path(kwargs["fix"], kwargs["input_path"])
     report = check_input(to_input_options(kwargs), kwargs["price"])
     for line in report.lines():
         say(line, err=False)
     if kwargs["report"]:
         report.write(kwargs["report"])
         say(f"Wrote {kwargs['report']}", err=False)
+    if kwargs["fix"] is not None:
+        copy = report.write_fixed_copy(kwargs["fix"])
+        say(
+            f"Wrote {copy.path}: {copy.fixed} cell{'s' * (copy.fixed != 1)} fixed (green, "
+            f"listed on its Fixes sheet), {copy.needs_you} cell{'s' * (copy.needs_you != 1)} "
+            "need you (red: not sent until fixed; yellow: sent, worth a look; the message "
+            "is in each cell's comment). The input is unchanged.",
+            err=False,
+        )
+        for note in copy.notes:
+            say(f"  Note: {note}", err=False)
     raise SystemExit(EXIT_PROBLEMS if report.estimate.invalid else EXIT_OK)

@@ -11,6 +11,7 @@ import click
 from batchcount.errors import (
     BatchcountError,
 )
+from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.plan.prepare import InputOptions
 
 _secrets: list[str] = []  # the API key, so no message can ever show it
@@ -83,6 +84,23 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Send industries/company types we do not recognise (with a warning).",
         ),
+        click.option(
+            "--explode",
+            "explode",
+            multiple=True,
+            metavar="COLUMN",
+            help="Count each value of this list column as its own segment, crossed with the "
+            "other --explode columns (header or field; repeatable). Adds a Matrix sheet.",
+        ),
+        click.option(
+            "--max-segments",
+            type=int,
+            default=DEFAULT_MAX_SEGMENTS,
+            show_default=True,
+            metavar="N",
+            help="Name rows that --explode turns into more than N segments; with -y, refuse "
+            "them (raise N to confirm).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -99,4 +117,6 @@ def to_input_options(kwargs: dict[str, Any]) -> InputOptions:
         separator=kwargs["separator"],
         mode=kwargs["mode"],
         allow_unknown=kwargs["allow_unknown"],
+        explode=kwargs["explode"],
+        max_segments=kwargs["max_segments"],
     )

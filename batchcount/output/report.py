@@ -27,13 +27,72 @@ def input_lines(prepared: Prepared) -> list[str]:
             shown += f", ... ({len(not_sent)} columns in all)"
         lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
+    return lines + explode_lines(prepared)
+
+
+def explode_text(prepared: Prepared) -> str | None:
+    """'Locations × Seniorities: 3 rows → 18 segments', None without --explode."""
+    explosion = prepared.explosion
+    if explosion is None:
+        return None
+    rows = len(explosion.sources)
+    segments = sum(s.segments for s in explosion.sources)
+    return (
+        f"{' × '.join(explosion.labels)}: {rows:,} row{'s' * (rows != 1)} → "
+        f"{segments:,} segment{'s' * (segments != 1)}"
+    )
+
+
+def explode_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
+    """What --explode did, rows partly invalid, and rows above --max-segments (named)."""
+    explosion = prepared.explosion
+    if explosion is None:
+        return []
+    lines = [f"Exploded {explode_text(prepared)}"]
+    mixed: dict[int, list[str]] = {}  # row -> statuses of its segments
+    for planned in prepared.plan.rows:
+        if planned.segment:
+            mixed.setdefault(planned.check.row_number, []).append(planned.check.status)
+    partly = [(r, s) for r, s in mixed.items() if "invalid" in s and "valid" in s]
+    for row, statuses in partly[:limit]:
+        bad = statuses.count("invalid")
+        lines.append(
+            f"  row {row}: {bad} of {len(statuses)} segments invalid (not sent); the other "
+            f"{len(statuses) - bad} are still sent"
+        )
+    if len(partly) > limit:
+        lines.append(f"  ... and {len(partly) - limit} more rows with some invalid segments")
+    separator = prepared.row_options.separator
+    single = [
+        (source.row_number, column.label, values[0])
+        for source in explosion.sources
+        for column, values in zip(explosion.columns, source.values, strict=True)
+        if len(values) == 1 and "," in values[0] and separator != ","
+    ]
+    for row, label, value in single[:limit]:
+        lines.append(
+            f"  row {row}, {label}: '{value}' is one value, so one segment; if it lists "
+            f"several, separate them with '{separator}' (or run with --separator ',')"
+        )
+    large = explosion.large_rows(prepared.max_segments)
+    for source in large[:limit]:
+        sizes = " × ".join(
+            f"{len(v):,} {c.label}" for v, c in zip(source.values, explosion.columns, strict=True)
+        )
+        lines.append(
+            f"Large: row {source.row_number} expands to {source.segments:,} segments ({sizes}), "
+            f"more than --max-segments {prepared.max_segments:,}; each is a billable request"
+        )
+    if len(large) > limit:
+        lines.append(f"Large: ... and {len(large) - limit} more rows above --max-segments")
     return lines
 
 
 def problem_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
-    errors = [e for r in prepared.plan.rows for e in r.check.errors]
-    warnings = [w for r in prepared.plan.rows for w in r.check.warnings]
-    notes = [n for r in prepared.plan.rows for n in r.check.notes]
+    # dict.fromkeys: an exploded row's segments repeat the messages about its other cells
+    errors = list(dict.fromkeys(e for r in prepared.plan.rows for e in r.check.errors))
+    warnings = list(dict.fromkeys(w for r in prepared.plan.rows for w in r.check.warnings))
+    notes = list(dict.fromkeys(n for r in prepared.plan.rows for n in r.check.notes))
     lines: list[str] = []
     for title, items in (
         ("Problems (rows not sent)", errors),
@@ -52,14 +111,15 @@ def problem_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
 
 
 def rows_line(estimate: Estimate) -> str:
+    unit = "segments" if estimate.exploded else "rows"
     parts = [
-        f"{estimate.rows} rows: {estimate.valid} valid",
+        f"{estimate.rows} {unit}: {estimate.valid} valid",
         f"{estimate.invalid} invalid",
         f"{estimate.blank} blank",
     ]
     line = ", ".join(parts)
     if estimate.duplicates:
-        rows = "row" if estimate.duplicates == 1 else "rows"
+        rows = unit[:-1] if estimate.duplicates == 1 else unit
         line += (
             f"; {estimate.duplicates} duplicate {rows} merged "
             f"({estimate.distinct} distinct segments)"
@@ -113,7 +173,7 @@ def outcome_lines(
     shown = ", ".join(f"{n} {s}" for s, n in by_status.items() if n)
     lines = [
         f"Rows: {shown or 'none'}",
-        f"Leads (sum of results_count): {leads:,}",
+        f"Leads (each distinct segment once): {leads:,}",
         f"Spent: {money(spent_now)} in this run, {money(spent)} for the whole "
         + ("workbook" if output is not None else "table")
         + (" (test mode: nothing was really charged)" if test_mode else ""),

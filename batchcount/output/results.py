@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from batchcount.net.runner import Outcome
 from batchcount.output.columns import ResultRow
 from batchcount.plan.estimate import Plan, PlannedRow, request_json
+from batchcount.plan.explode import segment_text
 from batchcount.store.journal import Entry
 
 TEST_PREFIX = "[test mode: fictional count, nothing charged] "
@@ -24,13 +25,22 @@ class Tally:
     """Filled while the rows stream out, for the Summary."""
 
     by_status: dict[str, int]
-    leads: int = 0
+    leads: int = 0  # sum over distinct segments: a duplicate row is not counted again
     spent: float = 0.0
     possibly_billed: int = 0  # attempts sent without an answer: may be billed beyond receipts
+    left: int = 0  # valid rows not counted yet (failed or not reached): a rerun finishes them
 
     @classmethod
     def empty(cls) -> Tally:
         return cls({s: 0 for s in STATUSES})
+
+
+def same_as(planned: PlannedRow) -> str:
+    """'row 5', or 'row 5 (Germany × VP)' for an exploded segment: the row that is sent."""
+    where = f"row {planned.duplicate_of}"
+    if planned.duplicate_segment:
+        where += f" ({segment_text(planned.duplicate_segment)})"
+    return where
 
 
 def _messages(planned: PlannedRow) -> list[str]:
@@ -51,7 +61,7 @@ def check_rows_out(plan: Plan, cells: Sequence[Sequence[str]], tally: Tally) -> 
             status = "skipped"
             parts = ["valid; not sent (check makes no billable call)"]
             if planned.duplicate_of is not None:
-                parts.append(f"same segment as row {planned.duplicate_of}: it would be sent once")
+                parts.append(f"same segment as {same_as(planned)}: it would be sent once")
             message = "; ".join(parts + _messages(planned))
         tally.by_status[status] += 1
         yield ResultRow(check.row_number, row_cells, None, status, None, message, body)
@@ -131,18 +141,20 @@ def run_rows_out(
                 amount = 0.0
                 source = "duplicate"
                 message = (
-                    f"same segment as row {planned.duplicate_of}: counted once there, "
-                    "not charged again"
+                    f"same segment as {same_as(planned)}: counted once there, not charged "
+                    "again (not added to the total again)"
                 )
             elif planned.duplicate_of is not None and status != "ok":
-                message = f"same segment as row {planned.duplicate_of}: {message}"
+                message = f"same segment as {same_as(planned)}: {message}"
             else:
                 tally.possibly_billed += unanswered
                 note = "" if in_flight and unanswered == 1 else _unanswered_note(unanswered, status)
                 message = "; ".join(p for p in [message, note] if p)
             message = "; ".join(p for p in [message, *extra] if p)
-        if status == "ok":
-            tally.leads += count or 0
+        if status == "ok" and planned.duplicate_of is None:
+            tally.leads += count or 0  # a duplicate's count is its first row's: once only
+        if check.status == "valid" and status != "ok":
+            tally.left += 1
         if prefix:
             message = prefix + message if message else prefix.rstrip()
         tally.by_status[status] += 1

@@ -9,75 +9,65 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.data_source import AxDataSource, StrRef
-from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from batchcount.errors import OutputFileError
 from batchcount.output.atomic import atomic_output as atomic_output
 from batchcount.output.columns import RESULT_COLUMNS, ResultRow, fit_cells, row_message
 from batchcount.output.csv_output import write_csv
+from batchcount.output.matrix import MatrixSource, write_matrix
+from batchcount.output.style import (
+    COUNT_FORMAT,
+    DATETIME_FORMAT,
+    EXCEL_CELL_LIMIT,
+    HEADER_FONT,
+    INPUT_HEADER_FILL,
+    MONEY_FORMAT,
+    RESULT_HEADER_FILL,
+    TEST_MODE_BANNER,
+    TRUNCATION_MARKER,
+    WRAP,
+    excel_text,
+)
+from batchcount.output.style import cell as _cell
+from batchcount.output.summary import Partial, Summary, write_summary
+
+__all__ = [
+    "COUNT_FORMAT",
+    "EXCEL_CELL_LIMIT",
+    "MONEY_FORMAT",
+    "TEST_MODE_BANNER",
+    "TRUNCATION_MARKER",
+    "ChartLabel",
+    "Partial",
+    "Summary",
+    "excel_text",
+    "write_output",
+    "write_workbook",
+]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
 
 XLSX_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-MONEY_FORMAT = "$#,##0.00##"  # 4 decimals when needed: prices like $0.0125 stay exact
-COUNT_FORMAT = "#,##0"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-EXCEL_CELL_LIMIT = 32_767  # characters (UTF-16 units) in one cell
-TRUNCATION_MARKER = "…[truncated]"
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8, 60
-CHART_LABEL_LIMIT = 40
-FICTIONAL = "counts are fictional, nothing was charged"
-TEST_MODE_BANNER = f"Test mode: {FICTIONAL}"
+CHART_LABEL_LIMIT = 48
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-INPUT_HEADER_FILL = PatternFill("solid", fgColor="305496")
-RESULT_HEADER_FILL = PatternFill("solid", fgColor="548235")  # tells added columns apart
-BOLD = Font(bold=True)
-TITLE_FONT = Font(bold=True, size=14)
-BANNER_FONT = Font(bold=True, color="9C0006", size=12)
-BANNER_FILL = PatternFill("solid", fgColor="FFC7CE")
-
-# openpyxl's ILLEGAL_CHARACTERS_RE plus what UTF-8/XML 1.0 cannot carry (lone surrogates, U+FFFE/F)
-_ILLEGAL_XML_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Summary:
-    input_name: str
-    mode: str  # "realtime" | "database"
-    test_mode: bool
-    rows_by_status: Mapping[str, int]
-    total_leads: int
-    money_spent: float  # sum of amount_charged receipts (the server's numbers)
-    saved_by_merging: float
-    saved_by_resuming: float
-    possibly_billed_twice: int
-    started: datetime
-    finished: datetime
-    version: str
-    stop_reason: str | None
-    price: float
-    price_source: str
-    extra: Sequence[tuple[str, str]] = ()
+# A bar's label from a Results row (`labels.Labeller.bar`); default: its first non-empty cell.
+ChartLabel = Callable[[ResultRow], str]
 
 
 # A Summary, or a function returning one: it is called only after every row has been written,
@@ -86,63 +76,26 @@ SummarySource = Summary | Callable[[], Summary]
 
 
 def write_output(
-    path: Path, headers: Sequence[str], rows: Iterable[ResultRow], summary: SummarySource
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[ResultRow],
+    summary: SummarySource,
+    *,
+    chart_label: ChartLabel | None = None,
+    matrix: MatrixSource | None = None,
 ) -> None:
-    """Write the results in the format the file name asks for."""
+    """Write the results in the format the file name asks for (CSV: the Results table only)."""
     suffix = Path(path).suffix.lower()
     if suffix in CSV_SUFFIXES:
         write_csv(path, headers, rows)
     elif suffix in WORKBOOK_SUFFIXES:
-        write_workbook(path, headers, rows, summary)
+        write_workbook(path, headers, rows, summary, chart_label=chart_label, matrix=matrix)
     else:
         supported = ", ".join(WORKBOOK_SUFFIXES + CSV_SUFFIXES)
         raise OutputFileError(
             f"Cannot write {path}: unsupported file type {suffix or '(none)'!r}. "
             f"Use a name ending in one of: {supported} (e.g. -o results.xlsx)."
         )
-
-
-def excel_text(value: str) -> str:
-    """Make `value` storable in a cell: no XML-illegal characters, within Excel's length limit."""
-    if _ILLEGAL_XML_RE.search(value):
-        value = _ILLEGAL_XML_RE.sub("", value)
-    if len(value) > EXCEL_CELL_LIMIT // 2:  # only then can the UTF-16 length exceed the limit
-        units = value.encode("utf-16-le")
-        if len(units) > 2 * EXCEL_CELL_LIMIT:
-            keep = 2 * (EXCEL_CELL_LIMIT - len(TRUNCATION_MARKER))
-            # errors="ignore" drops half of a surrogate pair cut at the boundary
-            value = units[:keep].decode("utf-16-le", errors="ignore") + TRUNCATION_MARKER
-    return value
-
-
-def _cell(ws: Any, value: Any, number_format: str | None = None, **style: Any) -> Any:
-    """A write-only cell for the header and Summary (`style`: font=..., fill=...)."""
-    text = isinstance(value, str)
-    cell = WriteOnlyCell(ws, excel_text(value) if text else value)
-    if text:
-        # Set after the value: openpyxl infers "f" for "=..." and "e" for "#N/A"; "s" keeps text.
-        cell.data_type = "s"
-    if number_format is not None:
-        cell.number_format = number_format
-    for name, spec in style.items():
-        setattr(cell, name, spec)
-    return cell
-
-
-def _display_len(text: str) -> int:
-    return max(map(len, text.splitlines())) if "\n" in text else len(text)
-
-
-def _datetime(value: datetime) -> datetime:
-    # Excel has no time zones: show aware times in the user's local zone.
-    if value.tzinfo is not None:
-        return value.astimezone().replace(tzinfo=None)
-    return value
-
-
-def _duration(started: datetime, finished: datetime) -> str:
-    seconds = max(0, round((finished - started).total_seconds()))
-    return str(timedelta(seconds=seconds))
 
 
 # --- workbook ---------------------------------------------------------------------------------
@@ -160,21 +113,33 @@ def write_workbook(
     summary: SummarySource,
     *,
     chart_rows: int = 30,
+    chart_label: ChartLabel | None = None,
+    matrix: MatrixSource | None = None,
 ) -> None:
-    """Write the Results and Summary sheets, streaming `rows` (memory stays flat)."""
+    """Write the Results and Summary sheets (and Matrix, when columns were exploded),
+    streaming `rows` (memory stays flat)."""
     path = Path(path)
     with atomic_output(path) as fh, tempfile.TemporaryFile() as body:
         wb = Workbook(write_only=True)
         results = wb.create_sheet("Results")
         summary_ws = wb.create_sheet("Summary")
-        money_style = _cell(results, 0.0, MONEY_FORMAT).style_id
-        time_style = _cell(results, 0.0, DATETIME_FORMAT).style_id
-        stream = _stream_results(body, headers, rows, chart_rows, money_style, time_style)
+        matrix_ws = wb.create_sheet("Matrix") if matrix is not None else None
+        styles = _Styles(
+            _cell(results, 0.0, MONEY_FORMAT).style_id,
+            _cell(results, 0.0, DATETIME_FORMAT).style_id,
+            _cell(results, "", alignment=WRAP).style_id,
+        )
+        label = chart_label or _first_cell_label(len(headers))
+        stream = _stream_results(body, headers, rows, chart_rows, styles, label)
         # The small shell is built only after the rows: openpyxl's own temp files are never
         # left behind by a failing rows iterable.
         _write_results_shell(results, headers, stream)
         resolved = summary() if callable(summary) else summary
-        _write_summary(summary_ws, resolved, stream.chart_points)
+        write_summary(summary_ws, resolved, stream.chart_points)
+        if matrix_ws is not None and matrix is not None:
+            write_matrix(matrix_ws, matrix())
+        if resolved.partial is not None:
+            wb.active = 1  # a stopped run opens on the Summary that says PARTIAL
         shell = io.BytesIO()
         wb.save(shell)
         _splice(shell, results.path[1:], body, fh, macro_enabled=path.suffix.lower() == ".xlsm")
@@ -187,13 +152,20 @@ class _Stream:
     chart_points: list[tuple[str, int]]
 
 
+@dataclass(frozen=True)
+class _Styles:
+    money: int
+    time: int
+    wrap: int  # the message column wraps: long messages stay readable at a fixed width
+
+
 def _stream_results(
     body: IO[bytes],
     headers: Sequence[str],
     rows: Iterable[ResultRow],
     chart_rows: int,
-    money_style: int,
-    time_style: int,
+    styles: _Styles,
+    chart_label: ChartLabel,
 ) -> _Stream:
     width = len(headers)
     letters = [get_column_letter(i) for i in range(1, width + len(RESULT_COLUMNS) + 1)]
@@ -216,14 +188,14 @@ def _stream_results(
         parts.append(_xml_text(status_col + r, row.status))
         if row.amount_charged is not None and math.isfinite(row.amount_charged):
             amount = repr(float(row.amount_charged))
-            parts.append(f'<c r="{money_col}{r}" s="{money_style}"><v>{amount}</v></c>')
+            parts.append(f'<c r="{money_col}{r}" s="{styles.money}"><v>{amount}</v></c>')
         if row.counted_at is not None:
             serial = repr(_excel_serial(row.counted_at))
-            parts.append(f'<c r="{time_col}{r}" s="{time_style}"><v>{serial}</v></c>')
+            parts.append(f'<c r="{time_col}{r}" s="{styles.time}"><v>{serial}</v></c>')
         if row.source:
             parts.append(_xml_text(source_col + r, row.source))
         if message:
-            parts.append(_xml_text(message_col + r, message))
+            parts.append(_xml_text(message_col + r, message, styles.wrap))
         if row.request:
             parts.append(_xml_text(request_col + r, row.request))
         parts.append("</row>")
@@ -245,7 +217,7 @@ def _stream_results(
             for i, value in enumerate([*sample, row.request]):
                 widths[i] = max(widths[i], _display_len(value) + 2)
         if row.status == "ok" and row.results_count is not None and len(chart_points) < chart_rows:
-            chart_points.append((_chart_label(row.row_number, texts), row.results_count))
+            chart_points.append((_clip(chart_label(row)), row.results_count))
     widths = [min(MAX_WIDTH, max(MIN_WIDTH, w)) for w in widths]
     return _Stream(written, widths, chart_points)
 
@@ -260,13 +232,14 @@ def _excel_serial(when: datetime) -> float:
     return round((when - _EXCEL_EPOCH).total_seconds() / 86400, 8)
 
 
-def _xml_text(ref: str, value: str) -> str:
+def _xml_text(ref: str, value: str, style: int | None = None) -> str:
     """An inline-string cell: `t="inlineStr"` is text to Excel, never a formula or error."""
     text = excel_text(value)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("\r", "&#13;")  # a raw CR would be normalised away by XML parsers
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    styled = f' s="{style}"' if style is not None else ""
+    return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _write_results_shell(ws: Any, headers: Sequence[str], stream: _Stream) -> None:
@@ -310,81 +283,20 @@ def _splice(
                 dest.write(end_tag + tail)
 
 
-def _chart_label(row_number: int, texts: list[str]) -> str:
-    first = next((t.strip() for t in texts if t.strip()), "")
-    label = f"row {row_number}: {first}" if first else f"row {row_number}"
+def _display_len(text: str) -> int:
+    return max(map(len, text.splitlines())) if "\n" in text else len(text)
+
+
+def _clip(label: str) -> str:
     return label if len(label) <= CHART_LABEL_LIMIT else label[: CHART_LABEL_LIMIT - 1] + "…"
 
 
-def _summary_lines(summary: Summary) -> list[tuple[str, Any, str | None]]:
-    """(label, value, number format) for the Summary table."""
-    statuses = ["ok", "invalid", "failed", "skipped"]
-    statuses += [s for s in summary.rows_by_status if s not in statuses]
-    test_mode = f"yes: {FICTIONAL}" if summary.test_mode else "no"
-    outcome = f"stopped early: {summary.stop_reason}" if summary.stop_reason else "complete"
-    lines: list[tuple[str, Any, str | None]] = [
-        ("Input", summary.input_name, None),
-        ("Mode", summary.mode, None),
-        ("Test mode", test_mode, None),
-    ]
-    lines += [
-        (f"Rows {status}", summary.rows_by_status.get(status, 0), COUNT_FORMAT)
-        for status in statuses
-    ]
-    lines += [
-        ("Rows total", sum(summary.rows_by_status.values()), COUNT_FORMAT),
-        ("Total leads (ok rows)", summary.total_leads, COUNT_FORMAT),
-        ("Money spent (sum of receipts)", summary.money_spent, MONEY_FORMAT),
-        ("Saved by merging duplicates", summary.saved_by_merging, MONEY_FORMAT),
-        ("Saved by resuming", summary.saved_by_resuming, MONEY_FORMAT),
-        ("Possibly billed twice (requests)", summary.possibly_billed_twice, COUNT_FORMAT),
-        ("Price per request", summary.price, MONEY_FORMAT),
-        ("Price source", summary.price_source, None),
-        ("Started", _datetime(summary.started), DATETIME_FORMAT),
-        ("Finished", _datetime(summary.finished), DATETIME_FORMAT),
-        ("Duration", _duration(summary.started, summary.finished), None),
-        ("batchcount version", summary.version, None),
-        ("Outcome", outcome, None),
-    ]
-    lines += [(label, value, None) for label, value in summary.extra]
-    return lines
+def _first_cell_label(width: int) -> ChartLabel:
+    """Without a labeller (plain callers): 'row N: ' and the row's first non-empty cell."""
 
+    def label(row: ResultRow) -> str:
+        texts, _ = fit_cells(row.cells, width)
+        first = next((t.strip() for t in texts if t.strip()), "")
+        return f"row {row.row_number}: {first}" if first else f"row {row.row_number}"
 
-def _write_summary(ws: Any, summary: Summary, chart_points: list[tuple[str, int]]) -> None:
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 48
-    ws.append([_cell(ws, "batchcount results summary", font=TITLE_FONT)])
-    if summary.test_mode:
-        ws.append([_cell(ws, TEST_MODE_BANNER, font=BANNER_FONT, fill=BANNER_FILL)])
-    lines = _summary_lines(summary)
-    for label, value, number_format in lines:
-        ws.append([_cell(ws, label, font=BOLD), _cell(ws, value, number_format)])
-    ws.append([])
-    if not chart_points:
-        ws.append([_cell(ws, "No ok rows: nothing to chart.")])
-        return
-    ws.append([_cell(ws, "Segment", font=BOLD), _cell(ws, "Leads", font=BOLD)])
-    header_row = len(lines) + (4 if summary.test_mode else 3)  # title, banner, blank, header
-    for label, count in chart_points:
-        ws.append([_cell(ws, label), _cell(ws, count, COUNT_FORMAT)])
-    _add_chart(ws, header_row, len(chart_points))
-
-
-def _add_chart(ws: Any, header_row: int, count: int) -> None:
-    chart = BarChart()
-    chart.type = "bar"  # horizontal bars keep long segment labels readable
-    chart.title = f"Leads per segment (first {count} ok rows)"
-    chart.legend = None
-    chart.y_axis.title = "Leads"
-    # openpyxl 3.1 leaves axes marked deleted unless told otherwise; Excel then hides labels.
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.x_axis.scaling.orientation = "maxMin"  # first row at the top, like the table
-    data = Reference(ws, min_col=2, min_row=header_row, max_row=header_row + count)
-    categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + count)
-    chart.add_data(data, titles_from_data=True)
-    # A string reference: openpyxl's set_categories declares the labels numeric.
-    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(categories)))
-    chart.width = 20
-    chart.height = max(7.5, 0.6 * count + 2)
-    ws.add_chart(chart, "D2")
+    return label

@@ -100,6 +100,8 @@ class PlannedRow:
     check: RowCheck
     fingerprint: str | None = None  # valid rows only
     duplicate_of: int | None = None  # row number that carries this segment's request
+    segment: tuple[str, ...] = ()  # --explode: this segment's value of each exploded column
+    duplicate_segment: tuple[str, ...] = ()  # --explode: the segment of `duplicate_of` sent
 
 
 @dataclass
@@ -119,12 +121,17 @@ class Plan:
         return sum(1 for r in self.rows if r.duplicate_of is not None)
 
 
-def make_plan(checks: Sequence[RowCheck], mode: str) -> Plan:
+def make_plan(
+    checks: Sequence[RowCheck], mode: str, segments: Sequence[tuple[str, ...]] | None = None
+) -> Plan:
+    """`segments` (with --explode): each check's exploded values, same order as `checks`."""
     plan = Plan(mode=mode, rows=[])
     by_body: dict[int, str] = {}  # id(body) -> fingerprint: repeated rows share one body
-    for check in checks:
+    first_segment: dict[str, tuple[str, ...]] = {}
+    for n, check in enumerate(checks):
+        segment = segments[n] if segments is not None else ()
         if check.status != "valid" or check.body is None:
-            plan.rows.append(PlannedRow(check))
+            plan.rows.append(PlannedRow(check, segment=segment))
             continue
         fp = by_body.get(id(check.body))  # ids are unique: every body lives in `checks`
         if fp is None:
@@ -133,7 +140,9 @@ def make_plan(checks: Sequence[RowCheck], mode: str) -> Plan:
         if first is None:
             plan.first_row[fp] = check.row_number
             plan.requests[fp] = check.body
-        plan.rows.append(PlannedRow(check, fp, first))
+            first_segment[fp] = segment
+        sent_segment = first_segment[fp] if first is not None else ()
+        plan.rows.append(PlannedRow(check, fp, first, segment, sent_segment))
     return plan
 
 
@@ -152,6 +161,7 @@ class Estimate:
     cost: float
     saved_by_merging: float
     saved_by_resuming: float
+    exploded: bool = False  # --explode: `rows` counts segments
 
 
 def estimate(
@@ -175,6 +185,7 @@ def estimate(
         cost=round(billable * price, 6),
         saved_by_merging=round(plan.duplicates * price, 6),
         saved_by_resuming=round(already * price, 6),
+        exploded=any(r.segment for r in plan.rows),
     )
 
 

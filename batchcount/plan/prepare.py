@@ -13,6 +13,7 @@ from typing import cast
 from batchcount.errors import UsageError
 from batchcount.perf import gc_paused
 from batchcount.plan.estimate import Plan, make_plan
+from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS, Explosion, explode, resolve_columns
 from batchcount.plan.mapping import (
     ColumnMap,
     MappingFile,
@@ -41,6 +42,8 @@ class InputOptions:
     # An in-memory table (polars/pandas DataFrame, list of dicts) read instead of `path`,
     # which then only names it in messages (read.frame).
     data: object = None
+    explode: Sequence[str] = ()  # --explode COLUMN (header or field), repeatable
+    max_segments: int = DEFAULT_MAX_SEGMENTS  # rows above it are named (and refused with -y)
 
 
 @dataclass
@@ -51,16 +54,32 @@ class Prepared:
     plan: Plan
     mapping: MappingFile | None = None
     notes: list[str] = field(default_factory=list)
+    explosion: Explosion | None = None  # with --explode: the segments of every row
+    max_segments: int = DEFAULT_MAX_SEGMENTS
 
     @property
     def mode(self) -> str:
         return self.row_options.mode
+
+    @property
+    def result_cells(self) -> Sequence[Sequence[str]]:
+        """The cells of each plan row (a segment's exploded cells hold its one value)."""
+        return self.explosion.cells if self.explosion is not None else self.sheet.rows
+
+    @property
+    def large_rows(self) -> list[tuple[int, int]]:
+        """(row number, segments) of rows that expand beyond --max-segments."""
+        if self.explosion is None:
+            return []
+        return [(s.row_number, s.segments) for s in self.explosion.large_rows(self.max_segments)]
 
 
 @gc_paused()  # ~1M long-lived objects on a 100k-row sheet: full GC passes cost a third
 def prepare(options: InputOptions) -> Prepared:
     """Everything up to the plan. Raises UsageError / InputFileError; never sends anything."""
     overrides = parse_map_options(options.maps)  # option errors first: cheaper than reading
+    if options.max_segments < 1:
+        raise UsageError(f"--max-segments {options.max_segments}: use 1 or more.")
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
     sheet = read_input(options, overrides, mapping)
     columns = map_columns(sheet.headers, overrides, mapping)
@@ -70,8 +89,21 @@ def prepare(options: InputOptions) -> Prepared:
     problems = constant_errors(columns.constants, row_options)
     if problems:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
-    checks = check_rows(sheet, columns, row_options)
-    return Prepared(sheet, columns, row_options, make_plan(checks, mode), mapping)
+    explosion = None
+    if options.explode:
+        chosen = resolve_columns(options.explode, sheet.headers, columns)
+        explosion = explode(sheet.rows, sheet.row_numbers, chosen, separator)
+    checks = check_rows(sheet, columns, row_options, explosion)
+    plan = make_plan(checks, mode, explosion.segment if explosion else None)
+    return Prepared(
+        sheet,
+        columns,
+        row_options,
+        plan,
+        mapping,
+        explosion=explosion,
+        max_segments=options.max_segments,
+    )
 
 
 def read_input(
@@ -96,9 +128,26 @@ def read_input(
     )
 
 
-def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:
+def check_rows(
+    sheet: Sheet, columns: ColumnMap, options: RowOptions, explosion: Explosion | None = None
+) -> list[RowCheck]:
     problems = _row_problems(sheet, columns)
-    return rows_checked(sheet.row_numbers, sheet.rows, sheet.headers, columns, options, problems)
+    if explosion is None:
+        return rows_checked(
+            sheet.row_numbers, sheet.rows, sheet.headers, columns, options, problems
+        )
+    if explosion.too_many:
+        problems = dict(problems)
+        for row, text in explosion.too_many.items():
+            problems[row] = "; ".join([*([problems[row]] if row in problems else []), text])
+    return rows_checked(
+        explosion.row_numbers, explosion.cells, sheet.headers, columns, options, problems
+    )
+
+
+def row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
+    """Why whole rows cannot be sent, as the reader and the merged cells tell (no values)."""
+    return _row_problems(sheet, columns)
 
 
 def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:

@@ -50,6 +50,14 @@ def _field_result(name: str, text: str, separator: str, allow_unknown: bool) -> 
     return _from_cell(name, parse_cell(name, text, separator), allow_unknown, text, separator)
 
 
+def check_cell(name: str, text: str, options: RowOptions) -> _FieldResult:
+    """What `check_row` finds in one sent cell: its value, errors, notes (repairs), warnings.
+
+    Messages carry no row/column prefix; `check_row` adds "row N, Header: ".
+    """
+    return _field_result(name, text, options.separator, options.allow_unknown)
+
+
 # Free-text list fields where "CTO, CIO, VP Engineering" is almost surely three values typed
 # with the wrong separator (a real title has at most one comma: "VP, Sales"). Locations are
 # left out: "Austin, Texas, United States" is one place.

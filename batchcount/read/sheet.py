@@ -23,7 +23,7 @@ from batchcount.read.text import read_text
 if TYPE_CHECKING:  # imported when a workbook is read: fastexcel + polars take ~0.1 s to load
     from batchcount.read.workbook import Merged
 
-__all__ = ["Sheet", "column_label", "read_sheet"]
+__all__ = ["Sheet", "column_label", "read_records", "read_sheet"]
 
 _TEXT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt"}
 _WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"}
@@ -103,6 +103,18 @@ def read_sheet(
         cell_problems={(r + 1, c): text for (r, c), text in raw.cell_problems.items()},
         merged=[m._replace(first_row=m.first_row + 1, last_row=m.last_row + 1) for m in raw.merged],
     )
+
+
+def read_records(
+    path: Path, *, sheet: str | None = None, encoding: str | None = None
+) -> list[list[str]]:
+    """Every record of the sheet `read_sheet` reads (record i is spreadsheet row i + 1),
+    title rows above the header included: for copies that keep the sheet's row numbers."""
+    path = Path(path)
+    head = _read_head(path)
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        return _from_workbook(path, head, sheet, encoding).records
+    return _from_text(path, sheet, encoding).records
 
 
 class _Raw(NamedTuple):
