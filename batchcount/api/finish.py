@@ -11,9 +11,11 @@ from batchcount.api.options import UI
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    OutputFileError,
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
+from batchcount.output.money_lines import receipt_lines, receipt_rows
 from batchcount.output.report import outcome_lines
 from batchcount.output.results import Tally, run_rows_out
 from batchcount.output.workbook import Summary, write_output
@@ -31,6 +33,7 @@ def finish(
     test_mode: bool,
     started: datetime,
     ui: UI,
+    journal: Path | None = None,
 ) -> int:
     stop_reason = report.stop_reason
     not_reached = (
@@ -45,27 +48,33 @@ def finish(
         ("Spent in this run", f"${report.spent:,.4f}"),
         ("429 answers (slowed down)", str(report.rate_limited)),
         ("Output", output.name),
-        ("Journal", journal_path(output).name),
+        ("Journal", (journal or journal_path(output)).name),
+        *receipt_rows(report, est),
     ]
     remove_stale_temp_files(output)
-    write_output(
-        output,
-        prepared.sheet.headers,
-        rows,
-        lambda: build_summary(
-            prepared,
-            est,
-            tally,
-            test_mode,
-            stop_reason,
-            started,
-            tally.possibly_billed,
-            summary_extra,
-        ),
-    )
+    try:
+        write_output(
+            output,
+            prepared.sheet.headers,
+            rows,
+            lambda: build_summary(
+                prepared,
+                est,
+                tally,
+                test_mode,
+                stop_reason,
+                started,
+                tally.possibly_billed,
+                summary_extra,
+            ),
+        )
+    except OSError as exc:  # e.g. a file-size limit or an I/O error while writing
+        raise OutputFileError(f"Cannot write {output} ({exc.strerror or exc})") from None
     for line in outcome_lines(
         tally.by_status, tally.leads, tally.spent, report.spent, str(output), stop_reason, test_mode
     ):
+        ui.info(line)
+    for line in receipt_lines(report, est):
         ui.info(line)
     if report.exit_code is not None:
         return report.exit_code

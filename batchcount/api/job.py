@@ -13,8 +13,11 @@ from pathlib import Path
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
+from batchcount.api.preflight_output import check_output, write_failed
+from batchcount.api.spending import nothing_sent, worst_price
 from batchcount.errors import (
     EXIT_STOPPED,
+    OutputFileError,
 )
 from batchcount.net.client import (
     ClientConfig,
@@ -23,6 +26,7 @@ from batchcount.net.client import (
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.net.throttle import Throttle
+from batchcount.output.money_lines import cap_lines
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
@@ -36,10 +40,11 @@ def run_job(options: RunOptions, ui: UI) -> int:
     check_options(options)
     started = datetime.now()
     output = output_path(options)
+    jpath = options.journal or journal_path(output)
+    check_output(output, jpath)  # a full disk or a folder as -o: refused before any cost
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
-    jpath = journal_path(output)
     with exclusive(jpath):
         return _run_locked(options, ui, prepared, jpath, output, started)
 
@@ -121,11 +126,13 @@ def _run_with_journal(
                 timeout=options.timeout,
                 connect_timeout=options.connect_timeout,
                 max_retries=options.max_retries,
+                max_retry_after=options.max_retry_after,
             ),
             throttle=throttle,
         )
+        spend_nothing = options.max_cost == 0  # --max-cost 0: write from the journal only
         try:
-            if todo:
+            if todo and not spend_nothing:
                 price, source, balance = account(client, mode, options.price, ui)
             else:
                 price, source = fallback_price(mode, options.price)
@@ -133,17 +140,22 @@ def _run_with_journal(
             est = estimate(plan, price, source, done)
             for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
                 ui.info(line)
-            if todo and not options.yes and not ui.confirm("Proceed?"):
+            reserve_at = worst_price(mode, price, options.price)
+            for line in cap_lines(options.max_cost, reserve_at, est.billable):
+                ui.info(line)
+            if todo and not spend_nothing and not options.yes and not ui.confirm("Proceed?"):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             report = RunReport()
-            if todo:
+            if todo and spend_nothing:
+                report = nothing_sent(len(todo))
+            elif todo:
                 runner = Runner(
                     client,
                     journal,
                     mode,
                     options.concurrency,
-                    price,
+                    reserve_at,
                     options.max_cost,
                     options.grace,
                     ui.progress,
@@ -155,7 +167,11 @@ def _run_with_journal(
         finally:
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
-    return finish(prepared, output, est, report, entries, test_mode, started, ui)
+    try:
+        return finish(prepared, output, est, report, entries, test_mode, started, ui, journal.path)
+    except OutputFileError as exc:  # the counts are in the journal: say how to get them
+        paid = not journal.is_empty()
+        raise write_failed(options, output, journal.path, paid, exc.message) from None
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

@@ -176,9 +176,9 @@ class GenerectClient(Session):
                 if isinstance(exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
                     after_attempt(0)
                     raise NotSendable(
-                        f"this machine could not send the request ({network_problem(exc)}); "
-                        "nothing was sent. Check GENERECT_API_KEY / --api-key for stray "
-                        "characters and --base-url."
+                        "this machine could not send the request (a header holds a character "
+                        "HTTP does not allow, or the URL is not http(s)); nothing was sent. "
+                        "Check GENERECT_API_KEY / --api-key for stray characters and --base-url."
                     ) from None
                 last = network_problem(exc)
                 if isinstance(exc, httpx.TimeoutException) and sent:

@@ -159,7 +159,7 @@ class Session:
     def _throttled(self, status: int, wait: float, unanswered: int) -> Throttled:
         stop = Throttled(
             f"throttled: the API asked to wait {duration(wait)} before the next request "
-            f"(Retry-After on a {status} answer), longer than --max-retry-after "
+            f"(Retry-After: {wait:g} s on a {status} answer), longer than --max-retry-after "
             f"{self.config.max_retry_after:g} s, so the run stopped instead of waiting. "
             "Rerun the same command later to resume"
         )

@@ -111,8 +111,18 @@ def run_rows_out(
                 count, amount = outcome.results_count, outcome.amount_charged
                 message = outcome.message
             elif entry is not None and entry.state == "done":
-                status, count, amount = "ok", entry.results_count, entry.amount
-                message = "answered in an earlier run (journal); not charged again"
+                # a done entry without a count: billed, but its count was unusable (kept so
+                # that no rerun pays for the same answer again)
+                status = "ok" if entry.results_count is not None else "failed"
+                count, amount = entry.results_count, entry.amount
+                message = "; ".join(
+                    p
+                    for p in (
+                        "answered in an earlier run (journal); not charged again",
+                        entry.message,
+                    )
+                    if p
+                )
             else:
                 status = "skipped"
                 message = (
