@@ -98,13 +98,16 @@ def output_path(options: RunOptions) -> Path:
     source = options.inputs.path
     output = options.output or default_output(source)
     if output.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
-        raise UsageError(f"-o {output}: the output must end in .xlsx or .csv.")
+        raise UsageError(f"-o {output}: the output must end in .xlsx or .csv. Nothing was sent.")
     with contextlib.suppress(OSError):
         if output.exists() and output.resolve() == source.resolve():
             raise UsageError(
                 f"-o {output} is the input file; the input is never overwritten. "
-                "Choose another output name."
+                "Choose another output name. Nothing was sent."
             )
     if not output.parent.exists():
-        raise UsageError(f"-o {output}: the folder {output.parent} does not exist.")
+        raise UsageError(
+            f"-o {output}: the folder {output.parent} does not exist. Create it or choose "
+            "another -o. Nothing was sent."
+        )
     return output

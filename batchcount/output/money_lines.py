@@ -11,8 +11,9 @@ _EPS = 1e-9
 
 
 def cap_lines(max_cost: float | None, price: float, billable: int) -> list[str]:
-    """Where --max-cost will stop the run, said before the prompt. `price`: what each
-    request is reserved at (the highest of the tier's price and --price)."""
+    """Where --max-cost will stop the run, said before the prompt, at `price`, what each
+    request is expected to cost (the estimate's). Requests in flight are reserved at the
+    highest price known, so the run may stop a few requests earlier: hence "about"."""
     if max_cost is None or billable == 0:
         return []
     if max_cost == 0:
