@@ -9,6 +9,7 @@ sandbox on loopback, which can bill above its tier's price and answer 200s with 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,11 @@ def test_unreadable_200s_count_against_the_cap(tmp_path: Path) -> None:
     assert "could not be read" in str(failed[3]["message"])  # cut mid-body
     assert int(summary(tmp_path / "in.counted.xlsx")[TWICE]) == 5
     assert snap["ok_answers"] == 7  # 7 x $0.04 = $0.28: the 8th would pass the cap
+    # the journal remembers them as possibly billed, for the run that re-sends them
+    db = sqlite3.connect(tmp_path / "in.counted.journal.sqlite")
+    rebilled = sorted(r[0] for r in db.execute("SELECT rebilled FROM requests"))
+    db.close()
+    assert rebilled == [0, 0, 1, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize(

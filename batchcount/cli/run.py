@@ -13,6 +13,7 @@ from batchcount.cli.numbers import (
     CONNECT_SECONDS,
     DOLLARS_CAP,
     PRICE,
+    RETRIES,
     SECONDS,
     WAIT_SECONDS,
 )
@@ -76,7 +77,7 @@ from batchcount.cli.ui import TerminalUI
     "--max-retries",
     default=5,
     show_default=True,
-    type=int,
+    type=RETRIES,
     help="Retries for 429, 5xx and network failures (with backoff).",
 )
 @click.option(

@@ -90,6 +90,8 @@ class GenerectClient(Session):
                 f"cannot reach {self.base_url} ({network_problem(exc)}). Check the network, a "
                 "proxy or --base-url / GENERECT_API_BASE; nothing was sent."
             ) from None
+        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol):
+            raise _not_sendable() from None
         except httpx.HTTPError as exc:
             problem = network_problem(exc)
             if isinstance(exc, httpx.TimeoutException):
@@ -175,11 +177,7 @@ class GenerectClient(Session):
                 sent = maybe_processed(exc)
                 if isinstance(exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
                     after_attempt(0)
-                    raise NotSendable(
-                        "this machine could not send the request (a header holds a character "
-                        "HTTP does not allow, or the URL is not http(s)); nothing was sent. "
-                        "Check GENERECT_API_KEY / --api-key for stray characters and --base-url."
-                    ) from None
+                    raise _not_sendable() from None
                 last = network_problem(exc)
                 if isinstance(exc, httpx.TimeoutException) and sent:
                     last = f"no complete answer within {self.config.timeout:g} s (--timeout)"
@@ -204,7 +202,13 @@ class GenerectClient(Session):
                 status = response.status_code
                 if status == 200:
                     self.throttle.release(ok=True, ticket=ticket)
-                    return self._answer(got, attempt, unanswered, billed_mode, may_rebill)
+                    try:
+                        return self._answer(got, attempt, unanswered, billed_mode, may_rebill)
+                    except UnusableAnswer:
+                        raise  # answered: the journal keeps it as such
+                    except RowFailed:  # unreadable: the journal books the attempt now
+                        after_attempt(int(billed_mode))
+                        raise
                 if status == 429 or (status >= 500 and status != 501):
                     wait = retry_after(response)
                     too_long = wait is not None and wait > self.config.max_retry_after
@@ -284,3 +288,11 @@ class GenerectClient(Session):
             self.test_mode,
             parsed.receipt_problem,
         )
+
+
+def _not_sendable() -> NotSendable:
+    return NotSendable(
+        "this machine could not send the request (a header holds a character HTTP does not "
+        "allow, or the URL is not http(s)); nothing was sent. Check GENERECT_API_KEY / "
+        "--api-key for stray characters and --base-url."
+    )
