@@ -37,23 +37,51 @@ def exchange(client: httpx.Client, request: httpx.Request, seconds: float) -> Ex
     """
     with deadline(seconds):
         response = client.send(request, stream=True)
-        chunks: list[bytes] = []
-        size = 0
-        problem: str | None = None
         try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    problem = f"the answer was larger than {MAX_BODY_BYTES // 1024} KiB"
-                    break
-                chunks.append(chunk)
+            if _small_and_plain(response):
+                # the usual answer: its declared length is read as httpx always does
+                response.read()
+                return Exchanged(response, response.content, None)
+            return _read_capped(response, request, seconds)
         except httpx.TimeoutException:
             problem = f"its body did not arrive in full within {seconds:g} s"
         except httpx.HTTPError as exc:
             problem = f"its body could not be read ({network_problem(exc)})"
         finally:
             response.close()
+    return Exchanged(_rebuilt(response, request, b""), b"", problem)
+
+
+def _small_and_plain(response: httpx.Response) -> bool:
+    length = response.headers.get("content-length", "")
+    return (
+        length.isdigit()
+        and int(length) <= MAX_BODY_BYTES
+        and "content-encoding" not in response.headers  # a small zip may hold a large body
+    )
+
+
+def _read_capped(response: httpx.Response, request: httpx.Request, seconds: float) -> Exchanged:
+    """Chunked, compressed or oversized bodies: decoded bytes are counted as they come."""
+    chunks: list[bytes] = []
+    size = 0
+    problem: str | None = None
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                problem = f"the answer was larger than {MAX_BODY_BYTES // 1024} KiB"
+                break
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        problem = f"its body did not arrive in full within {seconds:g} s"
+    except httpx.HTTPError as exc:
+        problem = f"its body could not be read ({network_problem(exc)})"
     raw = b"".join(chunks)
+    return Exchanged(_rebuilt(response, request, raw), raw, problem)
+
+
+def _rebuilt(response: httpx.Response, request: httpx.Request, raw: bytes) -> httpx.Response:
+    """The streamed answer with the body read so far, so `error_detail` works on it."""
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
-    whole = httpx.Response(response.status_code, headers=headers, content=raw, request=request)
-    return Exchanged(whole, raw, problem)
+    return httpx.Response(response.status_code, headers=headers, content=raw, request=request)
