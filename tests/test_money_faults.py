@@ -141,6 +141,23 @@ def test_unreadable_200s_count_against_the_cap(tmp_path: Path) -> None:
     assert rebilled == [0, 0, 1, 1, 1, 1, 1]
 
 
+@pytest.mark.parametrize(("tier", "charge"), [(-0.04, 0.04), (float("nan"), 0.04), (0.0, 0.04)])
+def test_a_tier_price_that_is_not_a_price_never_disarms_the_cap(
+    tmp_path: Path, tier: float, charge: float
+) -> None:
+    """A negative or NaN tier price is not used (the list price is, with a note); a tier that
+    says realtime counts are free still has the cap reserve each request at the list price."""
+    src = write_xlsx(tmp_path / "in.xlsx", segments(40))
+    with start_sandbox(config(price=tier, charge=charge, latency=0.01)) as srv:
+        done = run_cli(srv, src, "--max-cost", "0.60", "--concurrency", "8")
+        snap = settled(srv)
+    assert done.returncode == 3, done.stderr
+    assert snap["billed_amount"] <= 0.60 + 1e-9
+    if tier != 0.0:
+        assert "Could not read the account's price tier" in done.stderr
+        assert "the cap stops after about 15 of 40 requests" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("flag", "value"),
     [

@@ -141,7 +141,7 @@ def _run_with_journal(
             for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
                 ui.info(line)
             reserve_at = worst_price(mode, price, options.price)
-            for line in cap_lines(options.max_cost, est.price, est.billable):
+            for line in cap_lines(options.max_cost, est.price or reserve_at, est.billable):
                 ui.info(line)
             if todo and not spend_nothing and not options.yes and not ui.confirm("Proceed?"):
                 ui.info("Nothing was sent.")

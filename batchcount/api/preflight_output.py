@@ -40,20 +40,23 @@ def check_output(output: Path, journal: Path) -> None:
             f"-o {output} is a folder; give a file name, e.g. -o {output / 'results.xlsx'}. "
             "Nothing was sent."
         )
-    for folder in dict.fromkeys((output.parent, journal.parent)):
+    folders = {output.parent: f"the output {output}"}
+    folders.setdefault(journal.parent, f"the journal {journal}")
+    for folder, what in folders.items():
         if not folder.exists():
             raise OutputFileError(
-                f"-o {output}: the folder {folder} does not exist. Create it or choose another "
-                "-o. Nothing was sent."
+                f"cannot write {what}: the folder {folder} does not exist. Create it or "
+                "choose another -o. Nothing was sent."
             )
         if not folder.is_dir():
             raise OutputFileError(
-                f"-o {output}: {folder} is not a folder. Choose another -o. Nothing was sent."
+                f"cannot write {what}: {folder} is not a folder. Choose another -o. "
+                "Nothing was sent."
             )
-        _probe(folder, output)
+        _probe(folder, output, what)
 
 
-def _probe(folder: Path, output: Path) -> None:
+def _probe(folder: Path, output: Path, what: str) -> None:
     # Named like atomic_output's temp file, so a probe left by a kill is cleaned up the same way.
     probe = folder / f".{output.name}.tmp-{os.getpid()}"
     try:
@@ -68,9 +71,9 @@ def _probe(folder: Path, output: Path) -> None:
     except OSError as exc:
         why = _WHY.get(exc.errno or 0, exc.strerror or str(exc))
         raise OutputFileError(
-            f"cannot write the output {output}: in the folder {folder}, {why} "
-            f"({exc.strerror or exc}). Free some space or fix the folder, or choose -o in "
-            "another folder. Nothing was sent."
+            f"cannot write {what}: in the folder {folder}, {why} ({exc.strerror or exc}). "
+            "Free some space or fix the folder, or choose -o in another folder. Nothing was "
+            "sent."
         ) from None
     finally:
         with contextlib.suppress(OSError):
@@ -101,7 +104,9 @@ def write_failed(
         f"{problem}.\nEvery count of this run is safe in the journal {journal}. To write them "
         f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
         f"  {command}\n"
-        "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0)"
+        "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0; "
+        "if the journal's disk is full too, copy the journal to another disk and give the "
+        "copy to --journal)"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from batchcount.errors import EXIT_STOPPED
 from batchcount.net.runner import RunReport
+from batchcount.plan.estimate import LIST_PRICE
 
 
 def worst_price(mode: str, price: float, given: float | None) -> float:
@@ -12,7 +13,10 @@ def worst_price(mode: str, price: float, given: float | None) -> float:
     before any receipt (the tier's, and --price when given). Database counts are free."""
     if mode == "database":
         return price
-    return max(price, given or 0.0)
+    worst = max(price, given or 0.0)
+    # a tier that says realtime counts are free: until a receipt proves it, the cap holds
+    # at the list price
+    return worst if worst > 0 else LIST_PRICE["realtime"]
 
 
 def nothing_sent(left: int) -> RunReport:
