@@ -208,7 +208,7 @@ def test_non_json_and_odd_bodies() -> None:
     with pytest.raises(RowFailed, match="bad"):
         client.count("realtime", {"job_titles": ["CTO"]})
     client2, _ = make(lambda r: httpx.Response(200, json={"data": {}}))
-    with pytest.raises(RowFailed, match=r"without data\.results_count"):
+    with pytest.raises(RowFailed, match=r"data\.results_count is missing"):
         client2.count("realtime", {"job_titles": ["CTO"]})
     client3, _ = make(lambda r: httpx.Response(200, json={"data": {"count": 7}, "meta": {}}))
     assert client3.count("database", {"job_titles": ["CTO"]}).results_count == 7

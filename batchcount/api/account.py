@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 from batchcount.api.options import UI, RunOptions, api_key
@@ -38,17 +39,28 @@ def account(
     balance: float | None = None
     try:
         data = client.get_json(ACCOUNT_PATH).get("data", {})
-        balance = float(data.get("credits", {}).get("balance"))
+        balance = _dollars(data.get("credits", {}).get("balance"), negative=True)
     except (RowFailed, TypeError, ValueError, AttributeError) as exc:
         ui.info(f"Could not read the balance ({getattr(exc, 'message', 'unexpected answer')}).")
     if mode == "database":
         return 0.0, "database counts are free", balance
     try:
         prices = client.get_json(TIER_PATH)["current_tier"]["service_prices"]
-        return float(prices["api_realtime"]), "your account's price tier", balance
+        return _dollars(prices["api_realtime"]), "your account's price tier", balance
     except (RowFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "message", "unexpected answer")
         price, source = fallback_price(mode, given)
         shown = "--price" if source == "--price" else "the list price"
         ui.info(f"Could not read the account's price tier ({reason}); using {shown}.")
         return price, f"{source} (price tier unavailable)", balance
+
+
+def _dollars(value: object, negative: bool = False) -> float:
+    """A price or balance from a free lookup: a number or numeric string, finite (a NaN or
+    negative price would make the estimate and the --max-cost cap meaningless)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError("not a number")
+    amount = float(value)
+    if not math.isfinite(amount) or (amount < 0 and not negative):
+        raise ValueError("not a usable amount")
+    return amount

@@ -13,10 +13,12 @@ from batchcount.api.outcome import RunOutcome, RunSink
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    OutputFileError,
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
 from batchcount.output.columns import ResultRow
+from batchcount.output.money_lines import receipt_lines, receipt_rows
 from batchcount.output.presentation import Presentation
 from batchcount.output.report import explode_text, outcome_lines
 from batchcount.output.results import Tally, run_rows_out
@@ -66,12 +68,13 @@ def finish(
     if sink is not None:
         rows = _keeping(rows, kept)
     journal_name = journal.name if journal else journal_path(output).name if output else ""
-    summary_extra: list[tuple[str, object, str | None]] = [
+    summary_extra: list[tuple[str, object] | tuple[str, object, str | None]] = [
         ("Requests sent in this run", report.sent, COUNT_FORMAT),
         ("Spent in this run", round(report.spent, 6), MONEY_FORMAT),
         ("429 answers (slowed down)", report.rate_limited, COUNT_FORMAT),
         ("Output", output.name if output else "", None),
         ("Journal", journal_name, None),
+        *receipt_rows(report, est),
     ]
 
     def summary() -> Summary:
@@ -102,18 +105,23 @@ def finish(
             pass
     else:
         remove_stale_temp_files(output)
-        write_output(
-            output,
-            prepared.sheet.headers,
-            rows,
-            summary,
-            chart_label=shown.chart_label,
-            matrix=shown.matrix(counted=True),
-        )
+        try:
+            write_output(
+                output,
+                prepared.sheet.headers,
+                rows,
+                summary,
+                chart_label=shown.chart_label,
+                matrix=shown.matrix(counted=True),
+            )
+        except OSError as exc:  # e.g. a file-size limit or an I/O error while writing
+            raise OutputFileError(f"Cannot write {output} ({exc.strerror or exc})") from None
     where = None if output is None else str(output)
     for line in outcome_lines(
         tally.by_status, tally.leads, tally.spent, report.spent, where, stop_reason, test_mode
     ):
+        ui.info(line)
+    for line in receipt_lines(report, est):
         ui.info(line)
     if prepared.explosion is not None and output is not None and output.suffix.lower() == ".csv":
         ui.info("A CSV holds the Results table only: write an .xlsx (-o) for the Matrix sheet.")

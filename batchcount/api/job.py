@@ -20,10 +20,13 @@ from batchcount.api.options import (
     journal_file,
     output_path,
 )
+from batchcount.api.preflight_output import check_output, write_failed
 from batchcount.api.quote import Quote
 from batchcount.api.resume import refuse_large_rows, resume_command
+from batchcount.api.spending import nothing_sent, worst_price
 from batchcount.errors import (
     EXIT_STOPPED,
+    OutputFileError,
 )
 from batchcount.net.client import (
     ClientConfig,
@@ -32,6 +35,7 @@ from batchcount.net.client import (
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.net.throttle import Throttle
+from batchcount.output.money_lines import cap_lines
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
@@ -45,11 +49,13 @@ def run_job(options: RunOptions, ui: UI) -> int:
     check_options(options)
     started = datetime.now()
     output = output_path(options) if options.workbook else None
+    jpath = journal_file(options, output)
+    if output is not None:
+        check_output(output, jpath)  # a full disk or a folder as -o: refused before any cost
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
     refuse_large_rows(prepared, options.yes)
-    jpath = journal_file(options, output)
     with exclusive(jpath):
         return _run_locked(options, ui, prepared, jpath, output, started)
 
@@ -136,11 +142,13 @@ def _run_with_journal(
                 timeout=options.timeout,
                 connect_timeout=options.connect_timeout,
                 max_retries=options.max_retries,
+                max_retry_after=options.max_retry_after,
             ),
             throttle=throttle,
         )
+        spend_nothing = options.max_cost == 0  # --max-cost 0: write from the journal only
         try:
-            if todo:
+            if todo and not spend_nothing:
                 price, source, balance = account(client, mode, options.price, ui)
             else:
                 price, source = fallback_price(mode, options.price)
@@ -148,18 +156,23 @@ def _run_with_journal(
             est = estimate(plan, price, source, done)
             for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
                 ui.info(line)
+            reserve_at = worst_price(mode, price, options.price)
+            for line in cap_lines(options.max_cost, est.price or reserve_at, est.billable):
+                ui.info(line)
             quote = Quote.of(est, mode, balance, client.test_mode, crashed)
-            if todo and not options.yes and not ui.approve(quote):
+            if todo and not spend_nothing and not options.yes and not ui.approve(quote):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             report = RunReport()
-            if todo:
+            if todo and spend_nothing:
+                report = nothing_sent(len(todo))
+            elif todo:
                 runner = Runner(
                     client,
                     journal,
                     mode,
                     options.concurrency,
-                    price,
+                    reserve_at,
                     options.max_cost,
                     options.grace,
                     ui.progress,
@@ -172,19 +185,25 @@ def _run_with_journal(
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
     command = resume_command(options, output) if output is not None else ""
-    return finish(
-        prepared,
-        output,
-        est,
-        report,
-        entries,
-        test_mode,
-        started,
-        ui,
-        command,
-        journal=options.journal,
-        sink=options.sink,
-    )
+    try:
+        return finish(
+            prepared,
+            output,
+            est,
+            report,
+            entries,
+            test_mode,
+            started,
+            ui,
+            command,
+            journal=journal.path,
+            sink=options.sink,
+        )
+    except OutputFileError as exc:  # the counts are in the journal: say how to get them
+        if output is None:
+            raise
+        paid = not journal.is_empty()
+        raise write_failed(options, output, journal.path, paid, exc.message) from None
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -34,11 +35,17 @@ class RunOptions:
     price: float | None = None
     fresh: bool = False
     grace: float = 5.0
-    # The Python API: `workbook=False` writes no output file (`output` is then unused);
-    # `journal` puts the journal there instead of beside the output; `sink` receives the
-    # Results rows and how the run ended.
-    workbook: bool = True
+    max_retry_after: float = 120.0  # a longer Retry-After stops the run (exit 3, resume later)
+    # Reuse this journal instead of the one beside the output (--journal; the Python API
+    # keeps its journal in a per-user folder).
     journal: Path | None = None
+    # what the user typed that shapes the requests (input, sheet, mapping, mode, ...), minus
+    # -o, --journal, --max-cost, --fresh and the key: to give back a command that works
+    command: tuple[str, ...] = ()
+    key_on_command_line: bool = False  # --api-key was typed (it is never repeated back)
+    # The Python API: `workbook=False` writes no output file (`output` is then unused);
+    # `sink` receives the Results rows and how the run ended.
+    workbook: bool = True
     sink: RunSink | None = None
 
 
@@ -57,21 +64,28 @@ def default_output(input_path: Path) -> Path:
 def check_options(options: RunOptions) -> None:
     if options.concurrency < 1 or options.concurrency > 500:
         raise UsageError(f"--concurrency {options.concurrency}: use 1 to 500 (default 10).")
-    if options.timeout <= 0 or options.connect_timeout <= 0:
-        raise UsageError(
-            f"--timeout {options.timeout} / --connect-timeout {options.connect_timeout}: "
-            "use a number of seconds above 0."
-        )
+    _number("--timeout", options.timeout, "a number of seconds above 0, up to 3600", 0, 3600)
+    _number("--connect-timeout", options.connect_timeout, "seconds above 0, up to 600", 0, 600)
     if options.max_retries < 0:
         raise UsageError(f"--max-retries {options.max_retries}: use 0 or more.")
-    if options.max_cost is not None and options.max_cost < 0:
-        raise UsageError(f"--max-cost {options.max_cost}: use an amount of dollars, 0 or more.")
-    if options.price is not None and options.price < 0:
-        raise UsageError(f"--price {options.price}: a price cannot be negative.")
+    if options.max_cost is not None:
+        _number("--max-cost", options.max_cost, "an amount of dollars, 0 or more", 0, zero=True)
+    if options.price is not None:
+        _number("--price", options.price, "a price above $0, up to $100", 0, 100)
+    _number("--max-retry-after", options.max_retry_after, "seconds, 0 or more", 0, zero=True)
     if not options.sandbox:
         # Before the input is read or the journal created: a refused key or URL leaves nothing.
         api_key(options)
         check_base_url(options.base_url or DEFAULT_BASE_URL)
+
+
+def _number(
+    flag: str, value: float, use: str, low: float, high: float | None = None, zero: bool = False
+) -> None:
+    """nan, inf, out of range and (unless `zero`) a meaningless `low` itself are refused."""
+    ok = math.isfinite(value) and (value >= low if zero else value > low)
+    if not ok or (high is not None and value > high):
+        raise UsageError(f"{flag} {value}: use {use}. Nothing was sent.")
 
 
 def api_key(options: RunOptions) -> str:
@@ -88,15 +102,18 @@ def output_path(options: RunOptions) -> Path:
     source = options.inputs.path
     output = options.output or default_output(source)
     if output.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
-        raise UsageError(f"-o {output}: the output must end in .xlsx or .csv.")
+        raise UsageError(f"-o {output}: the output must end in .xlsx or .csv. Nothing was sent.")
     with contextlib.suppress(OSError):
         if output.exists() and output.resolve() == source.resolve():
             raise UsageError(
                 f"-o {output} is the input file; the input is never overwritten. "
-                "Choose another output name."
+                "Choose another output name. Nothing was sent."
             )
     if not output.parent.exists():
-        raise UsageError(f"-o {output}: the folder {output.parent} does not exist.")
+        raise UsageError(
+            f"-o {output}: the folder {output.parent} does not exist. Create it or choose "
+            "another -o. Nothing was sent."
+        )
     return output
 
 

@@ -20,6 +20,11 @@ def resume_command(options: RunOptions, output: Path) -> str:
     Never the API key (it comes from GENERECT_API_KEY or --api-key, as before), never
     credentials inside the base URL.
     """
+    if options.command:  # what the user typed (cli/replay.py), so every option is kept
+        words = ["batchcount", "run", *options.command, "-o", str(output)]
+        if options.journal is not None:
+            words += ["--journal", str(options.journal)]
+        return shlex.join(words)
     inputs = options.inputs
     words = ["batchcount", "run", str(inputs.path), "-o", str(output)]
     if inputs.sheet:

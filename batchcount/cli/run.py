@@ -8,7 +8,18 @@ from typing import Any
 import click
 
 from batchcount.cli.common import add_secret, input_options, to_input_options
+from batchcount.cli.numbers import (
+    CONCURRENCY,
+    CONNECT_SECONDS,
+    DOLLARS_CAP,
+    PRICE,
+    RETRIES,
+    SECONDS,
+    WAIT_SECONDS,
+)
+from batchcount.cli.replay import typed_options
 from batchcount.cli.ui import TerminalUI
+from batchcount.errors import UsageError
 
 
 @click.command()
@@ -43,40 +54,60 @@ from batchcount.cli.ui import TerminalUI
     help="Run against the built-in test-mode server on loopback (no key, no cost).",
 )
 @click.option(
-    "--concurrency", default=10, show_default=True, type=int, help="Requests in flight at once."
+    "--concurrency",
+    default=10,
+    show_default=True,
+    type=CONCURRENCY,
+    help="Requests in flight at once (1-500).",
 )
 @click.option(
     "--timeout",
     default=300.0,
     show_default=True,
-    type=float,
-    help="Seconds to wait for one answer (realtime counts take 5-60 s).",
+    type=SECONDS,
+    help="Seconds one request may take in all, answer included (realtime counts take 5-60 s).",
 )
 @click.option(
     "--connect-timeout",
     default=10.0,
     show_default=True,
-    type=float,
+    type=CONNECT_SECONDS,
     help="Seconds to wait for a connection to the API.",
 )
 @click.option(
     "--max-retries",
     default=5,
     show_default=True,
-    type=int,
+    type=RETRIES,
     help="Retries for 429, 5xx and network failures (with backoff).",
 )
 @click.option(
+    "--max-retry-after",
+    default=120.0,
+    show_default=True,
+    type=WAIT_SECONDS,
+    metavar="S",
+    help="Longest Retry-After to wait for; a longer one stops the run (resume later).",
+)
+@click.option(
     "--max-cost",
-    type=float,
+    type=DOLLARS_CAP,
     metavar="USD",
-    help="Stop before spending more than this (in-flight requests counted).",
+    help="Stop before spending more than this (in-flight requests counted). "
+    "0 sends nothing: writes the output from the journal.",
 )
 @click.option(
     "--price",
-    type=float,
+    type=PRICE,
     metavar="USD",
-    help="Price per realtime request if the account's tier cannot be read.",
+    help="Price per realtime request if the account's tier cannot be read "
+    "(the cap also reserves at least this).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Reuse this journal (of an earlier run) instead of the one beside the output.",
 )
 @click.option("--fresh", is_flag=True, help="Forget the journal and start over (asks first).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
@@ -95,6 +126,15 @@ def run(**kwargs: Any) -> None:
     if kwargs["api_key"]:
         add_secret(kwargs["api_key"].strip())
         add_secret(kwargs["api_key"].strip().split()[-1])
+    command, key_typed = typed_options(click.get_current_context())
+    journal = kwargs["journal"]
+    if journal is not None and not journal.is_file():
+        # Only an existing journal: a typo must never start a new one and pay again.
+        raise UsageError(
+            f"--journal {journal}: no such file. --journal reuses the journal of an "
+            "earlier run (NAME.journal.sqlite beside its output); leave it out to keep the "
+            "journal beside the output. Nothing was sent."
+        )
     options = RunOptions(
         inputs=to_input_options(kwargs),
         output=kwargs["output"],
@@ -109,6 +149,10 @@ def run(**kwargs: Any) -> None:
         max_cost=kwargs["max_cost"],
         price=kwargs["price"],
         fresh=kwargs["fresh"],
+        max_retry_after=kwargs["max_retry_after"],
+        journal=kwargs["journal"],
+        command=command,
+        key_on_command_line=key_typed,
     )
     ui = TerminalUI(kwargs["quiet"])
     try:

@@ -7,6 +7,7 @@ import signal
 import click
 
 from batchcount.cli.common import say
+from batchcount.cli.numbers import PRICE
 from batchcount.errors import (
     UsageError,
 )
@@ -30,7 +31,16 @@ from batchcount.errors import (
     help="Share of count requests answered with a transient 500/502/429.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for injected faults.")
-def sandbox(host: str, port: int, latency: float, fail_rate: float, seed: int) -> None:
+@click.option(
+    "--price",
+    default=0.04,
+    show_default=True,
+    type=PRICE,
+    help="The account's realtime price: the tier endpoint and every amount_charged.",
+)
+def sandbox(
+    host: str, port: int, latency: float, fail_rate: float, seed: int, price: float
+) -> None:
     """Run the Generect test-mode stand-in on loopback (no real data, nothing charged)."""
     from batchcount.net.endpoint import is_loopback
     from batchcount.sandbox.server import SANDBOX_KEY, SandboxConfig, SandboxServer
@@ -40,7 +50,9 @@ def sandbox(host: str, port: int, latency: float, fail_rate: float, seed: int) -
     if not 0 <= fail_rate <= 1:
         raise UsageError(f"--fail-rate {fail_rate}: use a share between 0 and 1, e.g. 0.1.")
     server = SandboxServer(
-        SandboxConfig(host=host, port=port, latency=latency, fail_rate=fail_rate, seed=seed)
+        SandboxConfig(
+            host=host, port=port, latency=latency, fail_rate=fail_rate, seed=seed, price=price
+        )
     )
     try:
         server.start()

@@ -7,6 +7,9 @@ workbook, so the server's words pass through `error_detail`, which cuts the API 
 
 from __future__ import annotations
 
+import email.utils
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -49,13 +52,25 @@ def error_detail(response: httpx.Response) -> str:
 
 
 def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked us to wait: delta-seconds or an HTTP date (RFC 9110 10.2.3).
+    None when absent or unreadable; infinity stays infinity (longer than any cap)."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None
+    value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):
         return None
+    return max(0.0, seconds)
 
 
 def network_problem(exc: Exception) -> str:
@@ -71,3 +86,34 @@ def network_problem(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     return f"network error ({name})"
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 3600 * 48:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds >= 90:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:g} s"
+
+
+def maybe_processed(exc: httpx.HTTPError) -> bool:
+    """Did the request reach the API in full, so that it may have been processed and billed?"""
+    # Never connected (connect/pool/proxy errors), not fully written (write errors), or
+    # refused by our own HTTP layer before anything was written (LocalProtocolError: a header
+    # value it cannot send; UnsupportedProtocol): nothing to process. ReadTimeout (also the
+    # total --timeout running out after the request was sent), ReadError, RemoteProtocolError
+    # (closed without an answer, or a malformed answer) and anything unexpected: assume it
+    # arrived.
+    not_arrived = (
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.ProxyError,
+        httpx.WriteError,
+        httpx.WriteTimeout,
+        httpx.LocalProtocolError,
+        httpx.UnsupportedProtocol,
+    )
+    return not isinstance(exc, not_arrived)

@@ -22,31 +22,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, JournalError, StopRun
-from batchcount.net.client import GenerectClient, RowFailed
-from batchcount.net.throttle import Cancelled
-from batchcount.plan.estimate import money, request_json
+from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED
+from batchcount.net.budget import Budget
+from batchcount.net.client import GenerectClient
+from batchcount.net.segment import Job, Outcome, SegmentCount
+from batchcount.plan.estimate import money
 from batchcount.store.journal import Journal
 
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Job:
-    fp: str
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    fp: str
-    status: Literal["ok", "failed", "skipped"]
-    results_count: int | None = None
-    amount_charged: float | None = None
-    message: str = ""
-    rebilled: int = 0  # attempts sent without an answer: may be billed beyond the receipts
+__all__ = ["Job", "Outcome", "Progress", "RunReport", "Runner"]
 
 
 @dataclass
@@ -73,39 +58,9 @@ class RunReport:
     rate_limited: int = 0
     test_mode: bool = False
     abandoned: list[str] = field(default_factory=list)  # in flight when we stopped waiting
-
-
-class _Budget:
-    """--max-cost: in-flight requests count at their worst-case price, so the cap holds."""
-
-    def __init__(self, max_cost: float | None, price: float) -> None:
-        self.max_cost = max_cost
-        self.price = price
-        self.spent = 0.0
-        self.reserved = 0.0
-        self._lock = threading.Lock()
-
-    def reserve(self) -> bool:
-        with self._lock:
-            if self.max_cost is not None and (
-                self.spent + self.reserved + self.price > self.max_cost + _EPS
-            ):
-                return False
-            self.reserved += self.price
-            return True
-
-    def settle(self, charged: float) -> None:
-        with self._lock:
-            self.reserved -= self.price
-            self.spent += charged
-
-    def may_rebill(self) -> bool:
-        """An attempt went out and got no answer: the server may have billed it, so it counts
-        as spent whatever happens next. A retry is allowed if its reservation (still held)
-        fits beside it."""
-        with self._lock:
-            self.spent += self.price
-            return self.max_cost is None or self.spent + self.reserved <= self.max_cost + _EPS
+    start_price: float = 0.0  # what each request was reserved at when the run started
+    max_receipt: float | None = None  # the highest amount_charged this run saw
+    receipts_missing: int = 0  # 200s without a usable receipt, booked at the worst price
 
 
 class Runner:
@@ -126,7 +81,7 @@ class Runner:
         self.journal = journal
         self.mode = mode
         self.concurrency = max(1, concurrency)
-        self.budget = _Budget(max_cost, price)
+        self.budget = Budget(max_cost, price)
         self.grace = grace  # after SIGTERM
         # after any other stop: long enough for every request in flight to be answered
         self.patience = (
@@ -144,6 +99,9 @@ class Runner:
         self._next = 0
         self._in_flight: set[str] = set()
         self._results: queue.Queue[Outcome | None] = queue.Queue()
+        self._segment = SegmentCount(
+            client, journal, mode, self.budget, self._stop.is_set, self.stop, self._reason
+        )
 
     def stop(self, reason: str, exit_code: int) -> None:
         with self._lock:
@@ -151,6 +109,9 @@ class Runner:
                 self._stop_reason = reason
                 self._stop_exit = exit_code
         self._stop.set()
+
+    def _reason(self) -> str | None:
+        return self._stop_reason
 
     def _take(self, jobs: Sequence[Job]) -> Job | None:
         with self._lock:
@@ -160,7 +121,8 @@ class Runner:
                 limit = self.budget.max_cost or 0.0
                 self._stop_reason = self._stop_reason or (
                     f"budget reached: --max-cost {money(limit)} would be exceeded by the next "
-                    "request"
+                    f"request (each request in flight is reserved at {money(self.budget.worst)}, "
+                    "the highest price known)"
                 )
                 self._stop_exit = self._stop_exit or EXIT_STOPPED
                 self._stop.set()
@@ -171,78 +133,28 @@ class Runner:
             return job
 
     def _work(self, jobs: Sequence[Job]) -> None:
+        """One worker. `_one` turns every failure it knows into an Outcome; anything else is a
+        bug, and still ends as a failed row or a stop, never as a row silently not done."""
         try:
             while (job := self._take(jobs)) is not None:
-                self._results.put(self._one(job))
+                try:
+                    outcome = self._one(job)
+                except Exception as exc:
+                    self.budget.settle(0.0)
+                    message = f"internal error ({type(exc).__name__}); rerun to retry this row"
+                    outcome = Outcome(job.fp, "failed", message=message)
+                self._results.put(outcome)
+        except Exception as exc:  # taking the next request failed: stop rather than guess
+            self.stop(
+                f"internal error ({type(exc).__name__}) in batchcount; rerun the same "
+                "command to resume",
+                EXIT_STOPPED,
+            )
         finally:
             self._results.put(None)
 
-    def _journal(self, write: Callable[[], None]) -> None:
-        """A journal write from a worker; if the journal fails, the whole run stops."""
-        try:
-            write()
-        except JournalError as exc:
-            self.stop(exc.message, EXIT_STOPPED)
-
     def _one(self, job: Job) -> Outcome:
-        """Count one segment. The journal learns of every attempt as it happens (sent; ended
-        without a usable answer, possibly billed or not; answered), so a crash at any moment
-        leaves it knowing what may have been billed. Final marks add nothing to `rebilled`."""
-        body_text = request_json(job.body)
-        fp, mode = job.fp, self.mode
-        try:
-            answer = self.client.count(
-                mode,
-                job.body,
-                stopping=self._stop.is_set,
-                may_rebill=self.budget.may_rebill,
-                before_send=lambda: self.journal.mark_sent(fp, mode, body_text),
-                after_attempt=lambda unanswered: self._journal(
-                    lambda: self.journal.mark_failed(fp, mode, "retrying", unanswered)
-                ),
-            )
-        except Cancelled as exc:
-            self.budget.settle(0.0)
-            unanswered = exc.unanswered
-            message = f"not {'counted' if unanswered else 'sent'}: {self._stop_reason or 'stopped'}"
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
-            return Outcome(fp, "skipped", message=message, rebilled=unanswered)
-        except JournalError as exc:  # the write-ahead mark failed: this attempt did not go out
-            self.budget.settle(0.0)
-            self.stop(exc.message, EXIT_STOPPED)
-            return Outcome(fp, "skipped", message=f"not sent: {exc.message}")
-        except RowFailed as exc:
-            self.budget.settle(0.0)
-            message, unanswered = exc.message, exc.unanswered
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
-            return Outcome(fp, "failed", message=message, rebilled=unanswered)
-        except StopRun as exc:
-            self.budget.settle(0.0)
-            self.stop(exc.message, exc.exit_code)
-            message, unanswered = exc.message, int(getattr(exc, "unanswered", 0))
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
-            return Outcome(fp, "skipped", message=f"not counted: {message}", rebilled=unanswered)
-        except Exception as exc:  # a bug must not lose the run: record it and go on
-            self.budget.settle(0.0)
-            # it may have gone out: count it as possibly billed rather than forget it
-            message = f"internal error ({type(exc).__name__}); rerun to retry this row"
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message, 1))
-            return Outcome(fp, "failed", message=message, rebilled=1)
-        self.budget.settle(answer.amount_charged)
-        self._journal(
-            lambda: self.journal.mark_done(
-                fp, mode, answer.results_count, answer.amount_charged, 0, answer.test_mode
-            )
-        )
-        # the Results message about possibly billed attempts is written from `rebilled`
-        return Outcome(
-            fp,
-            "ok",
-            answer.results_count,
-            answer.amount_charged,
-            "",
-            answer.possibly_billed_twice,
-        )
+        return self._segment.count(job)
 
     @contextlib.contextmanager
     def _catch_signals(self) -> Iterator[None]:
@@ -326,8 +238,17 @@ class Runner:
                 self._signals.append(signal.SIGINT)
         with self._lock:
             report.abandoned = sorted(self._in_flight)
+        lost = len(jobs) - len(report.outcomes) - len(report.abandoned)
+        if lost > 0 and self._stop_reason is None:  # a bug: never an exit 0 with rows not done
+            self.stop(
+                f"internal error: {lost} requests were never sent; rerun the same command to "
+                "send them",
+                EXIT_STOPPED,
+            )
         report.stop_reason = self._stop_reason
         report.exit_code = self._stop_exit
+        report.start_price = self.budget.start_price
+        report.max_receipt = self.budget.max_receipt
         report.rate_limited = self.client.throttle.rate_limited
         report.test_mode = self.client.test_mode
         return report
@@ -341,6 +262,7 @@ class Runner:
             self._in_flight.discard(outcome.fp)
         report.outcomes[outcome.fp] = outcome
         report.rebilled += outcome.rebilled
+        report.receipts_missing += int(outcome.receipt_missing)
         if outcome.status != "skipped":
             report.sent += 1
         report.spent += outcome.amount_charged or 0.0

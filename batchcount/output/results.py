@@ -125,9 +125,19 @@ def run_rows_out(
                 message = outcome.message
                 source = "new" if status == "ok" else ""
             elif entry is not None and entry.state == "done":
-                status, count, amount = "ok", entry.results_count, entry.amount
-                message = "answered in an earlier run (journal); not charged again"
-                source = "reused"
+                # a done entry without a count: billed, but its count was unusable (kept so
+                # that no rerun pays for the same answer again)
+                status = "ok" if entry.results_count is not None else "failed"
+                count, amount = entry.results_count, entry.amount
+                message = "; ".join(
+                    p
+                    for p in (
+                        "answered in an earlier run (journal); not charged again",
+                        entry.message,
+                    )
+                    if p
+                )
+                source = "reused" if status == "ok" else ""
             else:
                 status = "skipped"
                 message = (

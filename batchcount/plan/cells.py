@@ -7,6 +7,7 @@ Pure and cached: a 100k-row sheet repeats the same few cell texts, so each disti
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,11 +122,25 @@ def _parse_json_list(text: str) -> Cell:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return Cell(None, f"'{_short(text)}' is not valid JSON ({exc.msg} at char {exc.pos})")
+    except RecursionError:
+        return Cell(None, f"'{_short(text)}' is nested too deeply")
+    if not _all_finite(data):  # Python reads NaN, Infinity and 1e999; JSON cannot send them
+        return Cell(None, f"'{_short(text)}' holds NaN or Infinity, which JSON cannot send")
     if not isinstance(data, list) or not all(isinstance(item, list) for item in data):
         return Cell(None, f"'{_short(text)}' must be a JSON list of lists, e.g. [[\"name\", ...]]")
     if not data:  # "[]" filters nothing: absent, like an empty cell (never sent as [])
         return Cell(None)
     return Cell(data)
+
+
+def _all_finite(data: Any) -> bool:
+    if isinstance(data, float):
+        return math.isfinite(data)
+    if isinstance(data, list):
+        return all(_all_finite(item) for item in data)
+    if isinstance(data, dict):
+        return all(_all_finite(item) for item in data.values())
+    return True
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -35,8 +35,8 @@ def ok_body(count: int, amount: float) -> dict[str, Any]:
     return {"data": {"results_count": count}, "meta": {"amount_charged": amount}}
 
 
-def throttled(retry_after: bool) -> Outcome:
-    headers = [("Retry-After", "1")] if retry_after else []
+def throttled(retry_after: bool, value: str = "1") -> Outcome:
+    headers = [("Retry-After", value)] if retry_after else []
     return 429, envelope(429, THROTTLED), headers, None, 0.0
 
 

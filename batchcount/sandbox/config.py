@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class OddAnswer:
+    """A 200 answer that breaks the contract, for fault tests: `body` is sent as it is (it
+    need not be JSON); `cut_after` bytes of it only, then the connection is closed, when set.
+    It is billed like any 200."""
+
+    body: bytes
+    cut_after: int | None = None
+
+
 @dataclass
 class SandboxConfig:
     host: str = "127.0.0.1"
@@ -31,6 +41,14 @@ class SandboxConfig:
     balance: float = 100.0  # reported by accounts/me
     valid_keys: frozenset[str] | None = None  # None = any "test_..." key
     slow_behaviour_seconds: float = 2.0  # what `X-Generect-Test-Behaviour: slow` waits
+    # -- faults for the money and hang tests
+    charge: float | None = None  # amount_charged on realtime 200s, if not `price` (the tier's)
+    # job title -> the raw 200 answer a count with that title gets (billed like any 200)
+    odd_answers: dict[str, OddAnswer] = field(default_factory=dict)
+    retry_after_value: str = "1"  # the Retry-After header of 429s that carry one
+    trickle_seconds: float = 0.0  # count answers are sent a byte at a time, this far apart
+    trickle_head: bool = False  # ... the status line and headers too (else only the body)
+    trickle_lookups: bool = False  # ... the account and tier answers too (else counts only)
 
 
 @dataclass

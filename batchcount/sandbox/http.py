@@ -43,6 +43,12 @@ class HttpResponse:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     close: bool = False  # close the connection after this answer
+    # fault injection: seconds between single bytes sent (0 = all at once), from the start of
+    # the status line if `trickle_head`, else from the start of the body; `cut_after`: send
+    # that many body bytes only, then drop the connection
+    trickle: float = 0.0
+    trickle_head: bool = False
+    cut_after: int | None = None
 
 
 # A handler answers a request; None means "drop the connection without answering".
@@ -248,8 +254,15 @@ class HttpServer:
             keep_alive = wants_keep_alive(version, headers) and not response.close
             if writer.is_closing():
                 return  # the client gave up while we were working
-            writer.write(render(response, keep_alive, version))
-            await writer.drain()
+            data = render(response, keep_alive, version)
+            if response.trickle > 0 or response.cut_after is not None:
+                await _send_slowly(writer, data, response)
+                if response.cut_after is not None:
+                    writer.transport.abort()
+                    return
+            else:
+                writer.write(data)
+                await writer.drain()
             if not keep_alive:
                 return
 
@@ -272,3 +285,21 @@ class HttpServer:
                 for _ in range(64):
                     if not await reader.read(65536):
                         break
+
+
+async def _send_slowly(writer: asyncio.StreamWriter, data: bytes, response: HttpResponse) -> None:
+    """Injected faults: an answer trickled a byte at a time, or cut short."""
+    head = len(data) - len(response.body)
+    if response.cut_after is not None:
+        data = data[: head + max(0, response.cut_after)]
+    start = 0 if response.trickle_head else head
+    if response.trickle <= 0:
+        start = len(data)
+    writer.write(data[:start])
+    await writer.drain()
+    for i in range(start, len(data)):
+        if writer.is_closing():
+            return
+        writer.write(data[i : i + 1])
+        await writer.drain()
+        await asyncio.sleep(response.trickle)

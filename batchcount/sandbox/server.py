@@ -32,7 +32,7 @@ from batchcount.sandbox.answers import (
     price_text,
     throttled,
 )
-from batchcount.sandbox.config import SandboxConfig, SandboxStats, canonical_json
+from batchcount.sandbox.config import OddAnswer, SandboxConfig, SandboxStats, canonical_json
 from batchcount.sandbox.http import HttpRequest, HttpResponse, HttpServer
 from batchcount.sandbox.model import as_int, count_for, validation_problem
 
@@ -199,11 +199,15 @@ class SandboxServer:
     def _response(
         self, status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()
     ) -> HttpResponse:
-        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        if isinstance(payload, OddAnswer):  # a fault test's raw bytes, sent as they are
+            body, cut = payload.body, payload.cut_after
+        else:
+            body, cut = json.dumps(payload, separators=(",", ":")).encode("utf-8"), None
         return HttpResponse(
             status,
             body,
             [("Content-Type", "application/json"), ("X-Generect-Mode", "test"), *headers],
+            cut_after=cut,
         )
 
     def _answer(
@@ -220,7 +224,12 @@ class SandboxServer:
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         try:
-            return await self._dispatch(request)
+            response = await self._dispatch(request)
+            counting = _ROUTES.get(request.path, ("", ""))[1] in ("realtime", "database")
+            if response is not None and (counting or self.config.trickle_lookups):
+                response.trickle = self.config.trickle_seconds
+                response.trickle_head = self.config.trickle_head
+            return response
         except Exception:
             logger.exception("sandbox handler failed for %s %s", request.method, request.path)
             return self._answer(500, envelope(500, "A server error occurred."))
@@ -292,7 +301,9 @@ class SandboxServer:
     async def _count(self, request: HttpRequest, database: bool) -> HttpResponse | None:
         config = self.config
         if not self.stats._admit(config.max_parallel):
-            status, payload, headers, _, _ = throttled(config.retry_after_on_429)
+            status, payload, headers, _, _ = throttled(
+                config.retry_after_on_429, config.retry_after_value
+            )
             return self._answer(status, payload, headers)
         try:
             delay, outcome = self._decide(request, database)
@@ -314,7 +325,7 @@ class SandboxServer:
         delay = config.latency
         behaviour = request.headers.get("x-generect-test-behaviour", "").strip().lower()
         if behaviour == "rate_limited":
-            return delay, throttled(True)
+            return delay, throttled(True, config.retry_after_value)
         if behaviour == "insufficient_funds":
             return delay, (402, envelope(402, NO_FUNDS), [], None, 0.0)
         if behaviour == "upstream_error":
@@ -333,9 +344,9 @@ class SandboxServer:
         if fault == "502":
             return delay, (502, envelope(502, "Upstream data source unavailable."), [], None, 0.0)
         if fault == "429":
-            return delay, throttled(config.retry_after_on_429)
+            return delay, throttled(config.retry_after_on_429, config.retry_after_value)
         if fault == "429-retry-after":
-            return delay, throttled(True)
+            return delay, throttled(True, config.retry_after_value)
         if fault == "slow":
             delay += config.slow_seconds
 
@@ -352,7 +363,20 @@ class SandboxServer:
         if not self._reserve_funds():
             status = config.funds_status
             return delay, (status, envelope(status, NO_FUNDS), [], None, 0.0)
-        return delay, (200, ok_body(count_for(body), config.price), [], key, config.price)
+        charge = config.price if config.charge is None else config.charge
+        odd = self._odd_answer(body)
+        if odd is not None:
+            return delay, (200, odd, [], key, charge)
+        return delay, (200, ok_body(count_for(body), charge), [], key, charge)
+
+    def _odd_answer(self, body: Any) -> OddAnswer | None:
+        titles = body.get("job_titles") if isinstance(body, dict) else None
+        if not self.config.odd_answers or not isinstance(titles, list):
+            return None
+        for title in titles:
+            if isinstance(title, str) and title in self.config.odd_answers:
+                return self.config.odd_answers[title]
+        return None
 
     def _roll_fault(self) -> str | None:
         config = self.config
@@ -383,6 +407,7 @@ def start_sandbox(config: SandboxConfig | None = None) -> SandboxServer:
 
 __all__ = [
     "SANDBOX_KEY",
+    "OddAnswer",
     "SandboxConfig",
     "SandboxServer",
     "SandboxStats",

@@ -203,19 +203,22 @@ class Journal:
         self,
         fp: str,
         mode: str,
-        results_count: int,
+        results_count: int | None,
         amount: float,
         rebilled: int,
         test_mode: bool,
+        message: str | None = None,
     ) -> None:
+        """Answered: never sent again. `results_count` None: the answer was billed but its
+        count unusable (`message` says why); it stays answered, so no rerun pays again."""
         with self._lock:
             if self._closed:  # a straggler thread after the run stopped waiting
                 return
             self._write(
                 "UPDATE requests SET state = 'done', results_count = ?, amount = ?, "
-                "rebilled = rebilled + ?, test_mode = ?, answered_at = ?, message = NULL "
+                "rebilled = rebilled + ?, test_mode = ?, answered_at = ?, message = ? "
                 "WHERE fp = ? AND mode = ?",
-                (results_count, amount, rebilled, int(test_mode), time.time(), fp, mode),
+                (results_count, amount, rebilled, int(test_mode), time.time(), message, fp, mode),
             )
 
     def mark_failed(self, fp: str, mode: str, message: str, rebilled: int = 0) -> None:

@@ -1,0 +1,145 @@
+"""The output is checked before anything is paid for; a workbook that still cannot be written
+at the end never loses what was paid.
+
+Before: the output must be a file name in an existing, writable folder with room for at
+least a small file (probed by writing and fsyncing one beside it): otherwise a usage error,
+exit 2, nothing sent. After: if writing fails anyway (the disk filled during the run, Excel
+holds the file), every count is already in the journal; the error gives the exact command
+that writes them to another file for $0: `--journal` reuses this journal, `--max-cost 0`
+sends nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shlex
+from pathlib import Path
+
+from batchcount.api.options import RunOptions
+from batchcount.errors import OutputFileError, StopRun
+
+PROBE_BYTES = 64 * 1024  # about what the journal needs for its first few hundred requests
+
+_WHY = {
+    errno.ENOSPC: "the disk is full",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "the disk quota is used up",
+    errno.EFBIG: "a file-size limit (ulimit -f) forbids writing files",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "there is no permission to write",
+    errno.EPERM: "there is no permission to write",
+}
+
+
+def check_output(output: Path, journal: Path) -> None:
+    """Raise OutputFileError (exit 2, nothing sent) if `output` or `journal` cannot be
+    written. Called before the input is read, the journal opened or anything sent."""
+    if output.is_dir():
+        raise OutputFileError(
+            f"-o {output} is a folder; give a file name, e.g. -o {output / 'results.xlsx'}. "
+            "Nothing was sent."
+        )
+    folders = {output.parent: f"the output {output}"}
+    folders.setdefault(journal.parent, f"the journal {journal}")
+    for folder, what in folders.items():
+        if not folder.exists():
+            raise OutputFileError(
+                f"cannot write {what}: the folder {folder} does not exist. Create it or "
+                "choose another -o. Nothing was sent."
+            )
+        if not folder.is_dir():
+            raise OutputFileError(
+                f"cannot write {what}: {folder} is not a folder. Choose another -o. "
+                "Nothing was sent."
+            )
+        _probe(folder, output, what)
+
+
+def _probe(folder: Path, output: Path, what: str) -> None:
+    # Named like atomic_output's temp file, so a probe left by a kill is cleaned up the same way.
+    probe = folder / f".{output.name}.tmp-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            block = b"\0" * PROBE_BYTES
+            while block:
+                block = block[os.write(fd, block) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        why = _WHY.get(exc.errno or 0, exc.strerror or str(exc))
+        raise OutputFileError(
+            f"cannot write {what}: in the folder {folder}, {why} ({exc.strerror or exc}). "
+            "Free some space or fix the folder, or choose -o in another folder. Nothing was "
+            "sent."
+        ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+
+
+class WriteFailed(StopRun):
+    """The run counted (and paid), but its output could not be written. Exit 3."""
+
+
+def write_failed(
+    options: RunOptions, output: Path, journal: Path, paid: bool, problem: str
+) -> WriteFailed:
+    """The error for an output that could not be written at the end, with the way out."""
+    other = _other_output(output)
+    problem = problem.rstrip(". ")
+    if not paid:
+        return WriteFailed(
+            f"{problem}. Nothing was paid for in this run; choose another -o, e.g. -o {other}"
+        )
+    command = shlex.join(
+        [*rewrite_base(options), "-o", str(other), "--journal", str(journal), "--max-cost", "0"]
+    )
+    key_note = (
+        " (add your --api-key as before; it is never shown)" if options.key_on_command_line else ""
+    )
+    return WriteFailed(
+        f"{problem}.\nEvery count of this run is safe in the journal {journal}. To write them "
+        f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
+        f"  {command}\n"
+        "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0; "
+        "if the journal's disk is full too, copy the journal to another disk and give the "
+        "copy to --journal)"
+    )
+
+
+def rewrite_base(options: RunOptions) -> list[str]:
+    """`batchcount run INPUT` and the options the user gave that shape the requests, without
+    -o, --journal, --max-cost, --fresh or the key."""
+    if options.command:
+        return ["batchcount", "run", *options.command]
+    inputs = options.inputs
+    args = ["batchcount", "run", str(inputs.path)]
+    if inputs.sheet is not None:
+        args += ["--sheet", inputs.sheet]
+    for item in inputs.maps:
+        args += ["--map", item]
+    if inputs.mapping_file is not None:
+        args += ["--mapping", str(inputs.mapping_file)]
+    if inputs.separator is not None:
+        args += ["--separator", inputs.separator]
+    if inputs.encoding is not None:
+        args += ["--encoding", inputs.encoding]
+    if inputs.mode is not None:
+        args += ["--mode", inputs.mode]
+    if inputs.allow_unknown:
+        args.append("--allow-unknown-values")
+    if options.sandbox:
+        args.append("--sandbox")
+    return args
+
+
+def _other_output(output: Path) -> Path:
+    """A name beside the output that does not exist yet."""
+    for n in range(2, 1000):
+        candidate = output.with_name(f"{output.stem}-{n}{output.suffix}")
+        if not candidate.exists():
+            return candidate
+    return output.with_name(f"{output.stem}-new{output.suffix}")
