@@ -16,13 +16,13 @@ from batchcount.api.options import UI, RunOptions, check_options, default_output
 from batchcount.errors import (
     EXIT_STOPPED,
 )
+from batchcount.net.adaptive import make_throttle
 from batchcount.net.client import (
     ClientConfig,
     GenerectClient,
 )
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
-from batchcount.net.throttle import Throttle
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
@@ -113,7 +113,7 @@ def _run_with_journal(
     todo = [Job(fp, body) for fp, body in plan.requests.items() if fp not in done]
 
     with endpoint(options) as (base_url, key):
-        throttle = Throttle(options.concurrency)
+        throttle = make_throttle(options.concurrency, options.max_concurrency)
         client = GenerectClient(
             ClientConfig(
                 base_url=base_url,
@@ -142,7 +142,7 @@ def _run_with_journal(
                     client,
                     journal,
                     mode,
-                    options.concurrency,
+                    throttle.capacity,
                     price,
                     options.max_cost,
                     options.grace,

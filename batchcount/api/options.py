@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from batchcount.errors import (
     UsageError,
@@ -23,7 +23,10 @@ class RunOptions:
     api_key: str | None = None
     base_url: str | None = None
     sandbox: bool = False
-    concurrency: int = 10
+    # "auto": find the API's limit (starts at 10, grows up to max_concurrency, backs off on
+    # 429s and timeouts); a number: at most that many in flight, halved on 429 bursts
+    concurrency: int | Literal["auto"] = "auto"
+    max_concurrency: int = 50
     timeout: float = 300.0
     connect_timeout: float = 10.0
     max_retries: int = 5
@@ -45,8 +48,7 @@ def default_output(input_path: Path) -> Path:
 
 
 def check_options(options: RunOptions) -> None:
-    if options.concurrency < 1 or options.concurrency > 500:
-        raise UsageError(f"--concurrency {options.concurrency}: use 1 to 500 (default 10).")
+    check_concurrency(options.concurrency, options.max_concurrency)
     if options.timeout <= 0 or options.connect_timeout <= 0:
         raise UsageError(
             f"--timeout {options.timeout} / --connect-timeout {options.connect_timeout}: "
@@ -62,6 +64,27 @@ def check_options(options: RunOptions) -> None:
         # Before the input is read or the journal created: a refused key or URL leaves nothing.
         api_key(options)
         check_base_url(options.base_url or DEFAULT_BASE_URL)
+
+
+def check_concurrency(concurrency: object, max_concurrency: object) -> None:
+    if concurrency != "auto" and not (
+        isinstance(concurrency, int)
+        and not isinstance(concurrency, bool)
+        and 1 <= concurrency <= 500
+    ):
+        raise UsageError(
+            f"--concurrency {concurrency}: use auto (the default: finds the API's limit) or a "
+            "number of requests from 1 to 500."
+        )
+    if not (
+        isinstance(max_concurrency, int)
+        and not isinstance(max_concurrency, bool)
+        and 1 <= max_concurrency <= 500
+    ):
+        raise UsageError(
+            f"--max-concurrency {max_concurrency}: use a number of requests from 1 to 500 "
+            "(default 50)."
+        )
 
 
 def api_key(options: RunOptions) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from batchcount.cli.common import add_secret, input_options, to_input_options
+from batchcount.cli.params import concurrency
 from batchcount.cli.ui import TerminalUI
 
 
@@ -43,7 +44,19 @@ from batchcount.cli.ui import TerminalUI
     help="Run against the built-in test-mode server on loopback (no key, no cost).",
 )
 @click.option(
-    "--concurrency", default=10, show_default=True, type=int, help="Requests in flight at once."
+    "--concurrency",
+    default="auto",
+    show_default=True,
+    metavar="N|auto",
+    callback=concurrency,
+    help="Requests in flight at once: auto finds the API's limit; a number fixes it.",
+)
+@click.option(
+    "--max-concurrency",
+    default=50,
+    show_default=True,
+    type=int,
+    help="With --concurrency auto: the most requests in flight it may reach.",
 )
 @click.option(
     "--timeout",
@@ -103,6 +116,7 @@ def run(**kwargs: Any) -> None:
         base_url=kwargs["base_url"],
         sandbox=kwargs["sandbox"],
         concurrency=kwargs["concurrency"],
+        max_concurrency=kwargs["max_concurrency"],
         timeout=kwargs["timeout"],
         connect_timeout=kwargs["connect_timeout"],
         max_retries=kwargs["max_retries"],

@@ -26,7 +26,7 @@ from batchcount import __version__
 from batchcount.errors import StopRun
 from batchcount.net.api_errors import error_detail, network_problem, retry_after
 from batchcount.net.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
-from batchcount.net.throttle import Cancelled, Throttle
+from batchcount.net.throttle import Cancelled, Gate, Throttle
 
 COUNT_PATHS = {
     "realtime": "/api/v1/search/realtime/leads/count/",
@@ -99,13 +99,13 @@ class GenerectClient:
     def __init__(
         self,
         config: ClientConfig,
-        throttle: Throttle | None = None,
+        throttle: Gate | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.base_url = check_base_url(config.base_url)
-        self.throttle = throttle or Throttle(limit=10)
+        self.throttle: Gate = throttle or Throttle(limit=10)
         self._transport = transport
         self._sleep = sleep
         self._local = threading.local()
@@ -241,6 +241,7 @@ class GenerectClient:
         attempt = 0
         unanswered = 0
         last = ""
+        asked = 0.0  # the server's Retry-After for this request's next attempt
         billed_mode = mode == "realtime"
         while True:
             attempt += 1
@@ -260,8 +261,10 @@ class GenerectClient:
             try:
                 response = self._client().post(path, json=body)
             except httpx.HTTPError as exc:
-                self.throttle.release(ok=False, ticket=ticket)
                 sent = _maybe_processed(exc)
+                # no answer in time: a sign of overload for the adaptive level
+                timed_out = sent and isinstance(exc, httpx.TimeoutException)
+                self.throttle.release(ok=False, ticket=ticket, timed_out=timed_out)
                 last = network_problem(exc)
                 if isinstance(exc, httpx.TimeoutException) and sent:
                     last = f"no answer within {self.config.timeout:g} s"
@@ -284,13 +287,14 @@ class GenerectClient:
                 self._note_mode(response)
                 status = response.status_code
                 if status == 200:
-                    self.throttle.release(ok=True, ticket=ticket)
+                    self.throttle.release(ok=True, ticket=ticket, answered=True)
                     try:
                         return self._answer(response, attempt, unanswered, billed_mode)
                     except RowFailed:
                         after_attempt(int(billed_mode))
                         raise
                 if status == 429:
+                    asked = retry_after(response) or 0.0
                     self.throttle.release(
                         ok=False,
                         rate_limited=True,
@@ -320,7 +324,9 @@ class GenerectClient:
             if attempt > self.config.max_retries:
                 raise RowFailed(f"gave up after {attempt} tries; last: {last}", None, unanswered)
             delay = self._backoff(attempt)
-            delay = max(delay, self.throttle.pause_remaining())
+            # a Retry-After binds this request even when the gate does not pause everyone
+            delay = max(delay, asked, self.throttle.pause_remaining())
+            asked = 0.0
             self._wait(delay, stopping, unanswered)
 
     def _wait(self, delay: float, stopping: Callable[[], bool], unanswered: int = 0) -> None:

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, JournalError, StopRun
+from batchcount.net.budget import Budget
 from batchcount.net.client import GenerectClient, RowFailed
 from batchcount.net.throttle import Cancelled
 from batchcount.plan.estimate import money, request_json
 from batchcount.store.journal import Journal
-
-_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class Progress:
     spent: float = 0.0
     in_flight: int = 0
     rate_limited: int = 0
+    level: int = 0  # requests allowed in flight now (the adaptive level, or the window)
     test_mode: bool = False
     stopping: bool = False  # a stop was decided: waiting for the requests in flight
 
@@ -71,41 +71,9 @@ class RunReport:
     sent: int = 0
     rebilled: int = 0
     rate_limited: int = 0
+    peak_level: int = 0  # the most requests allowed in flight at once during the run
     test_mode: bool = False
     abandoned: list[str] = field(default_factory=list)  # in flight when we stopped waiting
-
-
-class _Budget:
-    """--max-cost: in-flight requests count at their worst-case price, so the cap holds."""
-
-    def __init__(self, max_cost: float | None, price: float) -> None:
-        self.max_cost = max_cost
-        self.price = price
-        self.spent = 0.0
-        self.reserved = 0.0
-        self._lock = threading.Lock()
-
-    def reserve(self) -> bool:
-        with self._lock:
-            if self.max_cost is not None and (
-                self.spent + self.reserved + self.price > self.max_cost + _EPS
-            ):
-                return False
-            self.reserved += self.price
-            return True
-
-    def settle(self, charged: float) -> None:
-        with self._lock:
-            self.reserved -= self.price
-            self.spent += charged
-
-    def may_rebill(self) -> bool:
-        """An attempt went out and got no answer: the server may have billed it, so it counts
-        as spent whatever happens next. A retry is allowed if its reservation (still held)
-        fits beside it."""
-        with self._lock:
-            self.spent += self.price
-            return self.max_cost is None or self.spent + self.reserved <= self.max_cost + _EPS
 
 
 class Runner:
@@ -126,7 +94,7 @@ class Runner:
         self.journal = journal
         self.mode = mode
         self.concurrency = max(1, concurrency)
-        self.budget = _Budget(max_cost, price)
+        self.budget = Budget(max_cost, price)
         self.grace = grace  # after SIGTERM
         # after any other stop: long enough for every request in flight to be answered
         self.patience = (
@@ -142,6 +110,7 @@ class Runner:
         self._stop_exit: int | None = None
         self._lock = threading.Lock()
         self._next = 0
+        self._workers = 0  # worker threads started
         self._in_flight: set[str] = set()
         self._results: queue.Queue[Outcome | None] = queue.Queue()
 
@@ -273,13 +242,7 @@ class Runner:
     def _run(self, jobs: Sequence[Job]) -> RunReport:
         report = RunReport()
         progress = Progress(total=len(jobs), test_mode=self.client.test_mode)
-        workers = [
-            threading.Thread(target=self._work, args=(jobs,), name=f"count-{i}", daemon=True)
-            for i in range(min(self.concurrency, len(jobs)))
-        ]
-        for worker in workers:
-            worker.start()
-        running = len(workers)
+        running = self._grow(jobs)
         deadline: float | None = None
         handled = 0
         last_tick = 0.0
@@ -293,6 +256,7 @@ class Runner:
                     running -= 1
                 elif item is not _EMPTY:
                     self._record(item, report, progress)
+                running += self._grow(jobs)
                 now = time.monotonic()
                 if len(self._signals) > handled:
                     new, handled = self._signals[handled:], len(self._signals)
@@ -320,6 +284,8 @@ class Runner:
                     last_tick = now
                     progress.in_flight = len(self._in_flight)
                     progress.rate_limited = self.client.throttle.rate_limited
+                    progress.level = self.client.throttle.level
+                    report.peak_level = max(report.peak_level, progress.level)
                     progress.test_mode = self.client.test_mode
                     self.on_progress(progress)
             except KeyboardInterrupt:  # no handler installed (not the main thread), or raised
@@ -329,8 +295,27 @@ class Runner:
         report.stop_reason = self._stop_reason
         report.exit_code = self._stop_exit
         report.rate_limited = self.client.throttle.rate_limited
+        report.peak_level = max(report.peak_level, self.client.throttle.level)
         report.test_mode = self.client.test_mode
         return report
+
+    def _grow(self, jobs: Sequence[Job]) -> int:
+        """Start workers until there are as many as the gate allows in flight (at most
+        `concurrency`, never more than rows left). A fixed window starts them all at once;
+        the adaptive level adds them as it grows. Workers never retire early: when the level
+        drops, the extra ones wait at the gate. Returns how many were started."""
+        with self._lock:
+            want = min(self.client.throttle.level, self.concurrency) - self._workers
+            want = min(want, len(jobs) - self._next)
+            if want <= 0 or self._stop.is_set():
+                return 0
+            first = self._workers
+            self._workers += want
+        for i in range(first, first + want):
+            worker = threading.Thread(target=self._work, args=(jobs,), name=f"count-{i}")
+            worker.daemon = True
+            worker.start()
+        return want
 
     def _interrupt(self, signums: Sequence[int]) -> None:
         name = "SIGTERM" if signal.SIGTERM in signums else "Ctrl-C"
