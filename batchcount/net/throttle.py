@@ -4,7 +4,8 @@
 which "round" a request was sent in, and a pause for everyone when the server sends
 `Retry-After` (only an explicit one: the server asked for it; a 429 without one, as the live
 API sends, backs off that request alone, with the client's exponential backoff, while the
-smaller window slows the others). How many slots there are is the policy's:
+smaller window slows the others; a policy may keep a Retry-After to the refused request).
+How many slots there are is the policy's:
 
 - `Throttle` (`--concurrency N`): a fixed window. A 429 halves the allowed in-flight requests
   and successes slowly win the capacity back (additive increase, multiplicative decrease, as
