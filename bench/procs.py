@@ -109,10 +109,12 @@ def process_cpu(pid: int) -> float:
 
 
 class Sandbox:
-    """`python -m batchcount sandbox` in its own process (its own GIL), on a free port."""
+    """`python -m batchcount sandbox` in its own process (its own GIL), on a free port.
+    `extra`: more `batchcount sandbox` options (--latency-max, --max-parallel, ...)."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, extra: Sequence[str] = ()) -> None:
         self.latency = latency
+        self.extra = list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -126,6 +128,7 @@ class Sandbox:
             "0",
             "--latency",
             str(self.latency),
+            *self.extra,
         ]
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
@@ -181,8 +184,8 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def sandbox(latency: float) -> Iterator[Sandbox]:
-    server = Sandbox(latency)
+def sandbox(latency: float, extra: Sequence[str] = ()) -> Iterator[Sandbox]:
+    server = Sandbox(latency, extra)
     server.start()
     try:
         yield server

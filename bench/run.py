@@ -1,4 +1,4 @@
-"""batchcount benchmarks: `python bench/run.py` (full, ~6 min) or `python bench/run.py --quick`.
+"""batchcount benchmarks: `python bench/run.py` (full, ~9 min) or `python bench/run.py --quick`.
 
 Every figure is a ratio against a yardstick measured in the same run on the same machine:
 1. throughput: `batchcount run` (a subprocess: start-up, journal and workbook included) against
@@ -9,7 +9,8 @@ Every figure is a ratio against a yardstick measured in the same run on the same
 3. end to end: `run` on the 100k-row workbook against a zero-latency sandbox;
 4. resume: the same command again (everything in the journal) against `check`;
 5. naive: one `httpx.post` at a time (naive_client.py), extrapolated to all rows;
-6. writer: the Results writer alone on streamed rows (memory must stay flat).
+6. writer: the Results writer alone on streamed rows (memory must stay flat);
+7. adaptive: `--concurrency auto` finding a hidden parallel limit (adaptive.py).
 Inputs are generated once into bench/.cache (seeded). Needs the `bench` extra (aiohttp).
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import data
 import procs
+from adaptive import adaptive
 from child import since_spawn
 
 KEY_ENV = {"GENERECT_API_KEY": "test_bench"}
@@ -224,7 +226,7 @@ def writer(report: Report, work: Path, sizes: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, one try each")
-    parser.add_argument("--only", default="1,2,3,5,6", help="sections to run (default: all)")
+    parser.add_argument("--only", default="1,2,3,5,6,7", help="sections to run (default: all)")
     parser.add_argument("--repeat", type=int, help="tries per throughput level (median)")
     args = parser.parse_args()
     tp_rows, big = (500, 20_000) if args.quick else (2000, 100_000)
@@ -245,6 +247,8 @@ def main() -> None:
             naive(report, work, tp_rows, 50 if args.quick else 200, run_50)
         if "6" in only:
             writer(report, work, [big // 10, big])
+        if "7" in only:
+            adaptive(report, work, 400 if args.quick else 1000, with_retry_after=not args.quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(

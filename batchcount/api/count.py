@@ -27,18 +27,12 @@ from batchcount.api.options import RunOptions
 from batchcount.api.outcome import RunOutcome
 from batchcount.api.progress import Confirm, NotebookUI, ProgressArg
 from batchcount.api.userdata import chosen_journal, default_journal
-from batchcount.errors import BatchcountError, RunStopped, StopRun, UsageError
+from batchcount.errors import BatchcountError, RunStopped, StopRun
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["AUTO_CONCURRENCY", "count"]
-
-# ---------------------------------------------------------------------------------------------
-# concurrency="auto" BEFORE adaptive concurrency lands (issue 13, item 3): "auto" means today's
-# fixed default. When the runner adapts, pass "auto" through instead of this number.
-AUTO_CONCURRENCY = 10
-# ---------------------------------------------------------------------------------------------
+__all__ = ["count"]
 
 
 def count(
@@ -54,6 +48,7 @@ def count(
     max_cost: float | None = None,
     price: float | None = None,
     concurrency: int | Literal["auto"] = "auto",
+    max_concurrency: int = 50,
     timeout: float = 300.0,
     connect_timeout: float = 10.0,
     max_retries: int = 5,
@@ -92,7 +87,8 @@ def count(
     a test_ key runs in Generect's test mode) and `base_url` (default: env GENERECT_API_BASE,
     else https://api.generect.com).
 
-    `concurrency`: requests in flight, a number (1-500) or "auto". `timeout` (seconds per
+    `concurrency`: requests in flight, a number (1-500), or "auto" (the default: starts at 10
+    and finds the API's limit, up to `max_concurrency`). `timeout` (seconds per
     answer), `connect_timeout`, `max_retries`, `price` (per request when the account's tier
     cannot be read), `mode` ("realtime", the default, or "database"), `sheet`, `encoding`,
     `separator`, `allow_unknown`: as the command line's options of the same names.
@@ -130,7 +126,8 @@ def count(
         api_key=key,
         base_url=base_url or os.environ.get("GENERECT_API_BASE") or None,
         sandbox=bool(sandbox),
-        concurrency=_concurrency(concurrency),
+        concurrency=concurrency,
+        max_concurrency=max_concurrency,
         timeout=timeout,
         connect_timeout=connect_timeout,
         max_retries=max_retries,
@@ -167,14 +164,6 @@ def _result(outcome: RunOutcome, key: str | None) -> pl.DataFrame:
             outcome.exit_code,
         )
     return frame
-
-
-def _concurrency(value: int | str) -> int:
-    if value == "auto":
-        return AUTO_CONCURRENCY  # see AUTO_CONCURRENCY above
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"concurrency={value!r}: use a number from 1 to 500, or 'auto'.")
-    return value
 
 
 def _redacted_text(text: str, key: str | None) -> str:

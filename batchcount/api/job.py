@@ -28,13 +28,13 @@ from batchcount.errors import (
     EXIT_STOPPED,
     OutputFileError,
 )
+from batchcount.net.adaptive import make_throttle
 from batchcount.net.client import (
     ClientConfig,
     GenerectClient,
 )
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
-from batchcount.net.throttle import Throttle
 from batchcount.output.money_lines import cap_lines
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
@@ -134,7 +134,7 @@ def _run_with_journal(
     todo = [Job(fp, body) for fp, body in plan.requests.items() if fp not in done]
 
     with endpoint(options) as (base_url, key):
-        throttle = Throttle(options.concurrency)
+        throttle = make_throttle(options.concurrency, options.max_concurrency)
         client = GenerectClient(
             ClientConfig(
                 base_url=base_url,
@@ -171,7 +171,7 @@ def _run_with_journal(
                     client,
                     journal,
                     mode,
-                    options.concurrency,
+                    throttle.capacity,
                     reserve_at,
                     options.max_cost,
                     options.grace,

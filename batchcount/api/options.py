@@ -6,7 +6,7 @@ import contextlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from batchcount.api.outcome import RunSink
 from batchcount.api.quote import Quote
@@ -27,7 +27,10 @@ class RunOptions:
     api_key: str | None = None
     base_url: str | None = None
     sandbox: bool = False
-    concurrency: int = 10
+    # "auto": find the API's limit (starts at 10, grows up to max_concurrency, backs off on
+    # 429s and timeouts); a number: at most that many in flight, halved on 429 bursts
+    concurrency: int | Literal["auto"] = "auto"
+    max_concurrency: int = 50
     timeout: float = 300.0
     connect_timeout: float = 10.0
     max_retries: int = 5
@@ -62,8 +65,7 @@ def default_output(input_path: Path) -> Path:
 
 
 def check_options(options: RunOptions) -> None:
-    if options.concurrency < 1 or options.concurrency > 500:
-        raise UsageError(f"--concurrency {options.concurrency}: use 1 to 500 (default 10).")
+    check_concurrency(options.concurrency, options.max_concurrency)
     _number("--timeout", options.timeout, "a number of seconds above 0, up to 3600", 0, 3600)
     _number("--connect-timeout", options.connect_timeout, "seconds above 0, up to 600", 0, 600)
     if options.max_retries < 0:
@@ -86,6 +88,27 @@ def _number(
     ok = math.isfinite(value) and (value >= low if zero else value > low)
     if not ok or (high is not None and value > high):
         raise UsageError(f"{flag} {value}: use {use}. Nothing was sent.")
+
+
+def check_concurrency(concurrency: object, max_concurrency: object) -> None:
+    if concurrency != "auto" and not (
+        isinstance(concurrency, int)
+        and not isinstance(concurrency, bool)
+        and 1 <= concurrency <= 500
+    ):
+        raise UsageError(
+            f"--concurrency {concurrency}: use auto (the default: finds the API's limit) or a "
+            "number of requests from 1 to 500."
+        )
+    if not (
+        isinstance(max_concurrency, int)
+        and not isinstance(max_concurrency, bool)
+        and 1 <= max_concurrency <= 500
+    ):
+        raise UsageError(
+            f"--max-concurrency {max_concurrency}: use a number of requests from 1 to 500 "
+            "(default 50)."
+        )
 
 
 def api_key(options: RunOptions) -> str:

@@ -74,7 +74,15 @@ class Number(_ParamType):
 SECONDS = Number("a number of seconds", above=True, maximum=3600, example="30")
 CONNECT_SECONDS = Number("a number of seconds", above=True, maximum=600, example="10")
 RETRIES = Number("a number of retries", minimum=0, maximum=100, integer=True, example="5")
-CONCURRENCY = Number("a number of requests", minimum=1, maximum=500, integer=True, example="10")
+CONCURRENCY = Number(
+    "a number of requests",
+    minimum=1,
+    maximum=500,
+    integer=True,
+    example="10",
+    words=("auto",),
+)
+MAX_CONCURRENCY = Number("a number of requests", minimum=1, maximum=500, integer=True, example="50")
 # 0 is meaningful for a cap: spend nothing (write the output from the journal)
 DOLLARS_CAP = Number("an amount of dollars", minimum=0, example="5 (0 sends nothing)")
 PRICE = Number("a price per request in dollars", above=True, maximum=100, example="0.04")

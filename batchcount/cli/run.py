@@ -12,6 +12,7 @@ from batchcount.cli.numbers import (
     CONCURRENCY,
     CONNECT_SECONDS,
     DOLLARS_CAP,
+    MAX_CONCURRENCY,
     PRICE,
     RETRIES,
     SECONDS,
@@ -55,10 +56,18 @@ from batchcount.errors import UsageError
 )
 @click.option(
     "--concurrency",
-    default=10,
+    default="auto",
     show_default=True,
+    metavar="N|auto",
     type=CONCURRENCY,
-    help="Requests in flight at once (1-500).",
+    help="Requests in flight at once: auto finds the API's limit; a number (1-500) fixes it.",
+)
+@click.option(
+    "--max-concurrency",
+    default=50,
+    show_default=True,
+    type=MAX_CONCURRENCY,
+    help="With --concurrency auto: the most requests in flight it may reach.",
 )
 @click.option(
     "--timeout",
@@ -143,6 +152,7 @@ def run(**kwargs: Any) -> None:
         base_url=kwargs["base_url"],
         sandbox=kwargs["sandbox"],
         concurrency=kwargs["concurrency"],
+        max_concurrency=kwargs["max_concurrency"],
         timeout=kwargs["timeout"],
         connect_timeout=kwargs["connect_timeout"],
         max_retries=kwargs["max_retries"],

@@ -50,6 +50,8 @@ class TerminalUI:
         postfix = f"spent {money(progress.spent)}, {progress.failed} failed" + (
             ", TEST MODE" if progress.test_mode else ""
         )
+        if progress.level:  # requests allowed in flight now (moves with --concurrency auto)
+            postfix = f"c={progress.level}, {postfix}"
         if self.tty:
             from tqdm import tqdm
 

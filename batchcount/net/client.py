@@ -151,6 +151,7 @@ class GenerectClient(Session):
         attempt = 0
         unanswered = 0
         last = ""
+        asked = 0.0  # the server's Retry-After for this request's next attempt
         billed_mode = mode == "realtime"
         while True:
             attempt += 1
@@ -173,8 +174,10 @@ class GenerectClient(Session):
             try:
                 got = exchange(self._client(), request, self.config.timeout)
             except httpx.HTTPError as exc:
-                self.throttle.release(ok=False, ticket=ticket)
                 sent = maybe_processed(exc)
+                # no answer in time: a sign of overload for the adaptive level
+                timed_out = sent and isinstance(exc, httpx.TimeoutException)
+                self.throttle.release(ok=False, ticket=ticket, timed_out=timed_out)
                 if isinstance(exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
                     after_attempt(0)
                     raise _not_sendable() from None
@@ -201,7 +204,7 @@ class GenerectClient(Session):
                 self._note_mode(response)
                 status = response.status_code
                 if status == 200:
-                    self.throttle.release(ok=True, ticket=ticket)
+                    self.throttle.release(ok=True, ticket=ticket, answered=True)
                     try:
                         return self._answer(got, attempt, unanswered, billed_mode, may_rebill)
                     except UnusableAnswer:
@@ -212,6 +215,8 @@ class GenerectClient(Session):
                 if status == 429 or (status >= 500 and status != 501):
                     wait = retry_after(response)
                     too_long = wait is not None and wait > self.config.max_retry_after
+                    if status == 429:
+                        asked = wait or 0.0
                     self.throttle.release(
                         ok=False,
                         rate_limited=status == 429,
@@ -239,7 +244,9 @@ class GenerectClient(Session):
             if attempt > self.config.max_retries:
                 raise RowFailed(f"gave up after {attempt} tries; last: {last}", None, unanswered)
             delay = self._backoff(attempt)
-            delay = max(delay, self.throttle.pause_remaining())
+            # a Retry-After binds this request even when the gate does not pause everyone
+            delay = max(delay, asked, self.throttle.pause_remaining())
+            asked = 0.0
             self._wait(delay, stopping, unanswered)
 
     def _answer(

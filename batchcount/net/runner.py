@@ -43,6 +43,7 @@ class Progress:
     spent: float = 0.0
     in_flight: int = 0
     rate_limited: int = 0
+    level: int = 0  # requests allowed in flight now (the adaptive level, or the window)
     test_mode: bool = False
     stopping: bool = False  # a stop was decided: waiting for the requests in flight
 
@@ -56,6 +57,7 @@ class RunReport:
     sent: int = 0
     rebilled: int = 0
     rate_limited: int = 0
+    peak_level: int = 0  # the most requests allowed in flight at once during the run
     test_mode: bool = False
     abandoned: list[str] = field(default_factory=list)  # in flight when we stopped waiting
     start_price: float = 0.0  # what each request was reserved at when the run started
@@ -97,6 +99,7 @@ class Runner:
         self._stop_exit: int | None = None
         self._lock = threading.Lock()
         self._next = 0
+        self._workers = 0  # worker threads started
         self._in_flight: set[str] = set()
         self._results: queue.Queue[Outcome | None] = queue.Queue()
         self._segment = SegmentCount(
@@ -185,13 +188,7 @@ class Runner:
     def _run(self, jobs: Sequence[Job]) -> RunReport:
         report = RunReport()
         progress = Progress(total=len(jobs), test_mode=self.client.test_mode)
-        workers = [
-            threading.Thread(target=self._work, args=(jobs,), name=f"count-{i}", daemon=True)
-            for i in range(min(self.concurrency, len(jobs)))
-        ]
-        for worker in workers:
-            worker.start()
-        running = len(workers)
+        running = self._grow(jobs)
         deadline: float | None = None
         handled = 0
         last_tick = 0.0
@@ -205,6 +202,7 @@ class Runner:
                     running -= 1
                 elif item is not _EMPTY:
                     self._record(item, report, progress)
+                running += self._grow(jobs)
                 now = time.monotonic()
                 if len(self._signals) > handled:
                     new, handled = self._signals[handled:], len(self._signals)
@@ -232,6 +230,8 @@ class Runner:
                     last_tick = now
                     progress.in_flight = len(self._in_flight)
                     progress.rate_limited = self.client.throttle.rate_limited
+                    progress.level = self.client.throttle.level
+                    report.peak_level = max(report.peak_level, progress.level)
                     progress.test_mode = self.client.test_mode
                     self.on_progress(progress)
             except KeyboardInterrupt:  # no handler installed (not the main thread), or raised
@@ -250,8 +250,27 @@ class Runner:
         report.start_price = self.budget.start_price
         report.max_receipt = self.budget.max_receipt
         report.rate_limited = self.client.throttle.rate_limited
+        report.peak_level = max(report.peak_level, self.client.throttle.level)
         report.test_mode = self.client.test_mode
         return report
+
+    def _grow(self, jobs: Sequence[Job]) -> int:
+        """Start workers until there are as many as the gate allows in flight (at most
+        `concurrency`, never more than rows left). A fixed window starts them all at once;
+        the adaptive level adds them as it grows. Workers never retire early: when the level
+        drops, the extra ones wait at the gate. Returns how many were started."""
+        with self._lock:
+            want = min(self.client.throttle.level, self.concurrency) - self._workers
+            want = min(want, len(jobs) - self._next)
+            if want <= 0 or self._stop.is_set():
+                return 0
+            first = self._workers
+            self._workers += want
+        for i in range(first, first + want):
+            worker = threading.Thread(target=self._work, args=(jobs,), name=f"count-{i}")
+            worker.daemon = True
+            worker.start()
+        return want
 
     def _interrupt(self, signums: Sequence[int]) -> None:
         name = "SIGTERM" if signal.SIGTERM in signums else "Ctrl-C"

@@ -26,7 +26,7 @@ from batchcount.net.api_errors import duration, error_detail
 from batchcount.net.deadline import install
 from batchcount.net.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
 from batchcount.net.failures import FundsOut, KeyRejected, NotSendable, Throttled, WrongEndpoint
-from batchcount.net.throttle import Cancelled, Throttle
+from batchcount.net.throttle import Cancelled, Gate, Throttle
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,13 @@ class Session:
     def __init__(
         self,
         config: ClientConfig,
-        throttle: Throttle | None = None,
+        throttle: Gate | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.base_url = check_base_url(config.base_url)
-        self.throttle = throttle or Throttle(limit=10)
+        self.throttle: Gate = throttle or Throttle(limit=10)
         self._transport = transport
         self._sleep = sleep
         self._local = threading.local()

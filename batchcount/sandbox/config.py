@@ -24,6 +24,9 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0 = pick a free port
     latency: float = 0.0  # seconds added to every count answer
+    # with latency_max, each count answer waits a uniform draw in [latency, latency_max]:
+    # real counts vary with the query, not the load (adaptive concurrency must cope)
+    latency_max: float | None = None
     fail_rate: float = 0.0  # share of count requests answered 500/502/429 (evenly split)
     seed: int = 0  # makes fault injection reproducible
     rate_500: float = 0.0
@@ -35,6 +38,7 @@ class SandboxConfig:
     slow_rate: float = 0.0  # answer, but only after slow_seconds (beyond the client's timeout)
     slow_seconds: float = 0.0
     max_parallel: int | None = None  # more concurrent count requests than this -> 429
+    # (may be changed while serving: tests move the limit mid-run)
     funds_after: int | None = None  # after N billed realtime counts, insufficient funds
     funds_status: int = 402  # 402, or 400 with the same detail (both exist live)
     price: float = 0.04  # realtime price: amount_charged and the tier endpoint

@@ -68,6 +68,8 @@ class SandboxServer:
         self.stats = SandboxStats()
         self._lock = threading.Lock()  # guards the fault RNG and the funds counters
         self._rng = random.Random(self.config.seed)
+        # its own stream, so a latency spread does not change which requests get faults
+        self._latency_rng = random.Random(self.config.seed + 1)
         self._funds_allowance = self.config.funds_after
         self._funds_used = 0
         self._http = HttpServer(self._handle, self._protocol_error)
@@ -322,7 +324,7 @@ class SandboxServer:
     def _decide(self, request: HttpRequest, database: bool) -> tuple[float, Outcome | object]:
         """Everything about a count answer is decided on arrival, then it waits `delay`."""
         config = self.config
-        delay = config.latency
+        delay = self._latency()
         behaviour = request.headers.get("x-generect-test-behaviour", "").strip().lower()
         if behaviour == "rate_limited":
             return delay, throttled(True, config.retry_after_value)
@@ -377,6 +379,13 @@ class SandboxServer:
             if isinstance(title, str) and title in self.config.odd_answers:
                 return self.config.odd_answers[title]
         return None
+
+    def _latency(self) -> float:
+        low, high = self.config.latency, self.config.latency_max
+        if high is None or high <= low:
+            return low
+        with self._lock:
+            return self._latency_rng.uniform(low, high)
 
     def _roll_fault(self) -> str | None:
         config = self.config
