@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from batchcount.api.keycheck import check_key
 from batchcount.errors import (
     UsageError,
 )
@@ -65,13 +66,8 @@ def check_options(options: RunOptions) -> None:
 
 
 def api_key(options: RunOptions) -> str:
-    key = (options.api_key or "").strip()
-    if not key:
-        raise UsageError(
-            "no API key: set GENERECT_API_KEY or pass --api-key (or try --sandbox to run "
-            "against the built-in test server)."
-        )
-    return key
+    # Blank, whitespace, invisible or non-ASCII characters: a usage error, never a request.
+    return check_key(options.api_key)
 
 
 def output_path(options: RunOptions) -> Path:

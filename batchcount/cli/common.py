@@ -12,6 +12,7 @@ from batchcount.errors import (
     BatchcountError,
 )
 from batchcount.plan.prepare import InputOptions
+from batchcount.redaction import mask
 
 _secrets: list[str] = []  # the API key, so no message can ever show it
 
@@ -23,10 +24,8 @@ def add_secret(secret: str) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """Every registered secret, and any long piece of one (text cut short elsewhere), masked."""
+    return mask(text, _secrets) if _secrets else text
 
 
 def say(message: str = "", err: bool = True) -> None:
