@@ -12,9 +12,12 @@ from pathlib import Path
 
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
+from batchcount.api.interrupts import HeldSignals
+from batchcount.api.limits import fit_to_machine, unwritten
 from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
 from batchcount.errors import (
     EXIT_STOPPED,
+    OutputFileError,
 )
 from batchcount.net.client import (
     ClientConfig,
@@ -34,6 +37,7 @@ __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
+    options = fit_to_machine(options, ui)  # open files, file size: before anything is read
     started = datetime.now()
     output = output_path(options)
     prepared = prepare(options.inputs)
@@ -57,13 +61,16 @@ def _run_locked(
         remove_journal(jpath)
     existed = jpath.exists()
     journal = Journal(jpath)
-    try:
-        return _run_with_journal(options, ui, prepared, journal, output, started)
-    finally:
-        empty = journal.is_empty()
-        journal.close()
-        if empty and not existed:  # declined, unreachable, nothing to send: leave no clutter
-            remove_journal(jpath)
+    interrupts = HeldSignals()  # from the first request on, a signal never cuts a write
+    with interrupts:
+        try:
+            code = _run_with_journal(options, ui, prepared, journal, output, started, interrupts)
+        finally:
+            empty = journal.is_empty()
+            journal.close()
+            if empty and not existed:  # declined, unreachable, nothing to send: no clutter
+                remove_journal(jpath)
+    return interrupts.settle(code, ui.info)
 
 
 def _run_with_journal(
@@ -73,7 +80,9 @@ def _run_with_journal(
     journal: Journal,
     output: Path,
     started: datetime,
+    interrupts: HeldSignals | None = None,
 ) -> int:
+    interrupts = interrupts or HeldSignals()
     mode = prepared.mode
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
@@ -136,6 +145,7 @@ def _run_with_journal(
             if todo and not options.yes and not ui.confirm("Proceed?"):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
+            interrupts.hold()  # signals are only recorded now: the runner and the write read them
             report = RunReport()
             if todo:
                 runner = Runner(
@@ -148,6 +158,7 @@ def _run_with_journal(
                     options.grace,
                     ui.progress,
                     on_notice=ui.info,
+                    signals=interrupts.received,
                 )
                 report = runner.run(todo)
                 ui.progress_done()
@@ -155,7 +166,10 @@ def _run_with_journal(
         finally:
             client.close()
     entries = _same_kind(journal.entries(mode), test_run)
-    return finish(prepared, output, est, report, entries, test_mode, started, ui)
+    try:
+        return finish(prepared, output, est, report, entries, test_mode, started, ui)
+    except OutputFileError as exc:  # after the counting: the answers are in the journal
+        raise unwritten(exc, output, journal.path, report, entries) from exc
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

@@ -8,9 +8,11 @@ the API bills them whether or not we read the answer (an abandoned one is re-sen
 may be billed twice). How long we wait:
 - stops decided by the API or the budget (funds, key, --max-cost) and a first Ctrl-C: up to
   the request timeout (`patience`); a second Ctrl-C stops waiting at once;
-- SIGTERM (a service manager or `timeout` wants the process gone soon): `grace` seconds.
-Both signals exit 130 ("interrupted"). Requests still in flight when we stop waiting stay
-`sent` in the journal: the next run re-sends them and reports them as possibly billed twice.
+- SIGTERM (a service manager or `timeout` wants the process gone soon) and SIGHUP (the
+  terminal closed): `grace` seconds.
+All three exit 130 ("interrupted"); a signal ignored at start (`nohup`) stays ignored.
+Requests still in flight when we stop waiting stay `sent` in the journal: the next run
+re-sends them and reports them as possibly billed twice.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ from batchcount.plan.estimate import money, request_json
 from batchcount.store.journal import Journal
 
 _EPS = 1e-9
+
+# Ctrl-C, then the signals that want the process gone soon (a service manager, a closed
+# terminal): those wait only `grace` seconds for the answers in flight.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_HURRIED = frozenset(s for s in STOP_SIGNALS if s != signal.SIGINT)
+
+
+def signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class Runner:
         on_progress: Callable[[Progress], None] = lambda p: None,
         patience: float | None = None,
         on_notice: Callable[[str], None] = lambda line: None,
+        signals: list[int] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -136,7 +150,9 @@ class Runner:
         )
         self.on_progress = on_progress
         self.on_notice = on_notice
-        self._signals: list[int] = []  # appended to by the signal handler (no locks there)
+        # appended to by the signal handler (no locks there); may be shared with the caller,
+        # whose own handler records the signals that come before or after the run
+        self._signals: list[int] = signals if signals is not None else []
         self._stop = threading.Event()
         self._stop_reason: str | None = None
         self._stop_exit: int | None = None
@@ -257,9 +273,10 @@ class Runner:
             self._signals.append(signum)
 
         try:
-            for wanted in (signal.SIGINT, signal.SIGTERM):
+            for wanted in STOP_SIGNALS:
                 with contextlib.suppress(ValueError, OSError):
-                    previous[wanted] = signal.signal(wanted, handler)
+                    if signal.getsignal(wanted) is not signal.SIG_IGN:
+                        previous[wanted] = signal.signal(wanted, handler)
             yield
         finally:
             for signum, old in previous.items():
@@ -273,6 +290,8 @@ class Runner:
     def _run(self, jobs: Sequence[Job]) -> RunReport:
         report = RunReport()
         progress = Progress(total=len(jobs), test_mode=self.client.test_mode)
+        if self._signals:  # a signal came just before the run: send nothing
+            self._interrupt(self._signals)
         workers = [
             threading.Thread(target=self._work, args=(jobs,), name=f"count-{i}", daemon=True)
             for i in range(min(self.concurrency, len(jobs)))
@@ -303,7 +322,7 @@ class Runner:
                         )
                         break
                     self._interrupt(new)
-                    if signal.SIGTERM in new:
+                    if _HURRIED.intersection(new):
                         deadline = now + self.grace
                 if self._stop.is_set() and deadline is None:
                     deadline = now + self.patience
@@ -333,8 +352,8 @@ class Runner:
         return report
 
     def _interrupt(self, signums: Sequence[int]) -> None:
-        name = "SIGTERM" if signal.SIGTERM in signums else "Ctrl-C"
-        self.stop(f"interrupted ({name})", EXIT_INTERRUPTED)
+        hurried = [s for s in signums if s in _HURRIED]
+        self.stop(f"interrupted ({signal_name((hurried or list(signums))[0])})", EXIT_INTERRUPTED)
 
     def _record(self, outcome: Outcome, report: RunReport, progress: Progress) -> None:
         with self._lock:
