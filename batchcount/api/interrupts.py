@@ -22,7 +22,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from batchcount.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS
-from batchcount.net.runner import STOP_SIGNALS, signal_name
+from batchcount.net.signals import STOP_SIGNALS, signal_name
 
 
 class HeldSignals:

@@ -28,22 +28,12 @@ from typing import Any, Literal
 
 from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, JournalError, StopRun
 from batchcount.net.client import GenerectClient, RowFailed
+from batchcount.net.signals import HURRIED, STOP_SIGNALS, signal_name
 from batchcount.net.throttle import Cancelled
 from batchcount.plan.estimate import money, request_json
 from batchcount.store.journal import Journal
 
 _EPS = 1e-9
-
-# Ctrl-C, then the signals that want the process gone soon (a service manager, a closed
-# terminal): those wait only `grace` seconds for the answers in flight.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-_HURRIED = frozenset(s for s in STOP_SIGNALS if s != signal.SIGINT)
-
-
-def signal_name(signum: int) -> str:
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 @dataclass(frozen=True)
@@ -322,7 +312,7 @@ class Runner:
                         )
                         break
                     self._interrupt(new)
-                    if _HURRIED.intersection(new):
+                    if HURRIED.intersection(new):
                         deadline = now + self.grace
                 if self._stop.is_set() and deadline is None:
                     deadline = now + self.patience
@@ -352,7 +342,7 @@ class Runner:
         return report
 
     def _interrupt(self, signums: Sequence[int]) -> None:
-        hurried = [s for s in signums if s in _HURRIED]
+        hurried = [s for s in signums if s in HURRIED]
         self.stop(f"interrupted ({signal_name((hurried or list(signums))[0])})", EXIT_INTERRUPTED)
 
     def _record(self, outcome: Outcome, report: RunReport, progress: Progress) -> None:
