@@ -6,6 +6,8 @@ prints the message (never a traceback) and exits with the error's code.
 
 from __future__ import annotations
 
+from batchcount.redaction import scrub
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # finished, but some rows are invalid or failed
 EXIT_USAGE = 2  # usage error or unreadable input; nothing was sent
@@ -19,6 +21,7 @@ class BatchcountError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str) -> None:
+        message = scrub(message)  # whatever it quotes (a server, a file), never the key
         super().__init__(message)
         self.message = message
 

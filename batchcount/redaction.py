@@ -10,6 +10,7 @@ mask ordinary words.)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -17,6 +18,25 @@ MASK = "***"
 EDGE = 8  # the first or last characters of a long secret, cut short elsewhere
 INNER = 16  # any run this long copied from inside a long secret
 _LONG = 2 * EDGE  # secrets at least this long get the piece treatment
+
+
+_registered: list[str] = []  # the API key in its forms, for every message of this process
+_registered_lock = threading.Lock()
+
+
+def register(secret: str | None) -> None:
+    """Remember a secret (the API key) so that no message, exception or file can show it.
+    Done by the client for the key it sends and by the CLI for the key it was given."""
+    if not secret or len(secret.strip()) < 4:  # a 1-3 character "key" would mask words
+        return
+    with _registered_lock:
+        if secret not in _registered:
+            _registered.append(secret)
+
+
+def scrub(text: str) -> str:
+    """`text` without any registered secret or telling piece of one."""
+    return mask(text, tuple(_registered)) if _registered else text
 
 
 @lru_cache(maxsize=16)

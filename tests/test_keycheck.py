@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -221,3 +223,69 @@ def test_click_usage_errors_never_show_the_key(tmp_path: Path, args: list[str]) 
     assert "Usage:" in text or "Error" in text
     assert HEX_KEY not in text and TEST_KEY not in text and json.dumps(HEX_KEY) not in text
     assert "Traceback" not in text
+
+
+# --- answers that quote the key in odd places --------------------------------------------------
+
+
+class _Echo200(BaseHTTPRequestHandler):
+    """A broken API that answers 200 with the Authorization header where the numbers belong,
+    and long error pages that quote it right across a 300-character cut."""
+
+    def _send(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if "tiers" in self.path:
+            self._send(200, {"current_tier": {"service_prices": {"api_realtime": 0.04}}})
+        else:
+            self._send(200, {"data": {"credits": {"balance": 10}}})
+
+    def do_POST(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if b"Title 0" in body:  # 200, with the key instead of the numbers
+            self._send(200, {"data": {"results_count": auth}, "meta": {"amount_charged": auth}})
+        elif b"Title 1" in body:  # the key across the cut of a long error
+            self._send(400, {"error": "e" * 290 + auth + " trailing"})
+        else:
+            self._send(400, {"detail": {"job_titles": [f"bad value for {auth[:20]}"]}})
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_key_quoted_in_answers_never_reaches_the_workbook_or_the_journal(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo200)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        src = segments_xlsx(tmp_path / "in.xlsx", rows=3)
+        done = cli("run", str(src), "--yes", "--max-retries", "0", base_url=url, key=HEX_KEY)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.code in (1, 3), done.text
+    assert (tmp_path / "in.counted.xlsx").exists()
+    assert_no_leak(HEX_KEY, tmp_path, done, "in.xlsx")
+    blobs = {k: v for k, v in written(tmp_path).items() if k != "in.xlsx"}
+    for piece in (HEX_KEY[:8], HEX_KEY[-8:], HEX_KEY[:20]):  # no telling piece either
+        assert leaks(piece, blobs | {"err": done.err}) == [], piece
+
+
+def test_errors_built_anywhere_are_scrubbed_of_a_registered_key() -> None:
+    from batchcount.errors import OutputFileError
+    from batchcount.net.client import RowFailed
+    from batchcount.redaction import register
+
+    secret = "f00d" * 8
+    register(secret)
+    assert secret[:12] not in OutputFileError(f"cannot write {secret[:12]}").message
+    assert secret not in RowFailed(f"raw value {secret!r}").message
+    assert "***" in str(UsageError(f"Token {secret}"))

@@ -12,20 +12,17 @@ from batchcount.errors import (
     BatchcountError,
 )
 from batchcount.plan.prepare import InputOptions
-from batchcount.redaction import mask
-
-_secrets: list[str] = []  # the API key, so no message can ever show it
+from batchcount.redaction import register, scrub
 
 
 def add_secret(secret: str) -> None:
     """Remember a secret (the API key) so that no message can ever show it."""
-    if secret:
-        _secrets.append(secret)
+    register(secret)
 
 
 def redact(text: str) -> str:
     """Every registered secret, and any long piece of one (text cut short elsewhere), masked."""
-    return mask(text, _secrets) if _secrets else text
+    return scrub(text)
 
 
 def say(message: str = "", err: bool = True) -> None:

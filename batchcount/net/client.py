@@ -27,6 +27,7 @@ from batchcount.errors import StopRun
 from batchcount.net.api_errors import error_detail, network_problem, retry_after
 from batchcount.net.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
 from batchcount.net.throttle import Cancelled, Throttle
+from batchcount.redaction import register, scrub
 
 COUNT_PATHS = {
     "realtime": "/api/v1/search/realtime/leads/count/",
@@ -66,6 +67,7 @@ class RowFailed(Exception):
     """
 
     def __init__(self, message: str, status: int | None = None, unanswered: int = 0) -> None:
+        message = scrub(message)  # it goes to the journal and the workbook: never the key
         super().__init__(message)
         self.message = message
         self.status = status
@@ -105,6 +107,8 @@ class GenerectClient:
     ) -> None:
         self.config = config
         self.base_url = check_base_url(config.base_url)
+        register(config.api_key)  # every message of this process is scrubbed of it
+        register(auth_header(config.api_key)[len("Token ") :])
         self.throttle = throttle or Throttle(limit=10)
         self._transport = transport
         self._sleep = sleep
