@@ -6,6 +6,8 @@ prints the message (never a traceback) and exits with the error's code.
 
 from __future__ import annotations
 
+from batchcount.redaction import scrub
+
 TYPE_CHECKING = False  # not from typing: every import of batchcount loads this module
 if TYPE_CHECKING:  # the Python API's RunStopped carries a frame; polars loads only with it
     from typing import Any
@@ -25,6 +27,7 @@ class BatchcountError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str) -> None:
+        message = scrub(message)  # whatever it quotes (a server, a file), never the key
         super().__init__(message)
         self.message = message
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
+from batchcount.api.interrupts import HeldSignals
+from batchcount.api.limits import fit_to_machine, unrecorded_note
 from batchcount.api.options import (
     UI,
     RunOptions,
@@ -26,6 +28,7 @@ from batchcount.api.resume import refuse_large_rows, resume_command
 from batchcount.api.spending import nothing_sent, worst_price
 from batchcount.errors import (
     EXIT_STOPPED,
+    EXIT_USAGE,
     OutputFileError,
 )
 from batchcount.net.adaptive import make_throttle
@@ -47,6 +50,7 @@ __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
+    options = fit_to_machine(options, ui)  # open files, file size: before anything is read
     started = datetime.now()
     output = output_path(options) if options.workbook else None
     jpath = journal_file(options, output)
@@ -78,13 +82,16 @@ def _run_locked(
         remove_journal(jpath)
     existed = jpath.exists()
     journal = Journal(jpath)
-    try:
-        return _run_with_journal(options, ui, prepared, journal, output, started)
-    finally:
-        empty = journal.is_empty()
-        journal.close()
-        if empty and not existed:  # declined, unreachable, nothing to send: leave no clutter
-            remove_journal(jpath)
+    interrupts = HeldSignals()  # from the first request on, a signal never cuts a write
+    with interrupts:
+        try:
+            code = _run_with_journal(options, ui, prepared, journal, output, started, interrupts)
+        finally:
+            empty = journal.is_empty()
+            journal.close()
+            if empty and not existed:  # declined, unreachable, nothing to send: no clutter
+                remove_journal(jpath)
+    return interrupts.settle(code, ui.info)
 
 
 def _run_with_journal(
@@ -94,7 +101,9 @@ def _run_with_journal(
     journal: Journal,
     output: Path | None,
     started: datetime,
+    interrupts: HeldSignals | None = None,
 ) -> int:
+    interrupts = interrupts or HeldSignals()
     mode = prepared.mode
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
@@ -163,6 +172,7 @@ def _run_with_journal(
             if todo and not spend_nothing and not options.yes and not ui.approve(quote):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
+            interrupts.hold()  # signals are only recorded now: the runner and the write read them
             report = RunReport()
             if todo and spend_nothing:
                 report = nothing_sent(len(todo))
@@ -177,6 +187,7 @@ def _run_with_journal(
                     options.grace,
                     ui.progress,
                     on_notice=ui.info,
+                    signals=interrupts.received,
                 )
                 report = runner.run(todo)
                 ui.progress_done()
@@ -199,11 +210,14 @@ def _run_with_journal(
             journal=journal.path,
             sink=options.sink,
         )
-    except OutputFileError as exc:  # the counts are in the journal: say how to get them
+    except OutputFileError as exc:  # after the counting: the answers are in the journal
         if output is None:
             raise
-        paid = not journal.is_empty()
-        raise write_failed(options, output, journal.path, paid, exc.message) from None
+        note = unrecorded_note(report, entries, journal.path)
+        error = write_failed(options, output, journal.path, bool(report.sent), exc.message, note)
+        if not report.sent:  # nothing went out in this run: the exit code says so
+            error.exit_code = EXIT_USAGE
+        raise error from exc
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

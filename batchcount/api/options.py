@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from batchcount.api.keycheck import check_key
 from batchcount.api.outcome import RunSink
 from batchcount.api.quote import Quote
 from batchcount.errors import (
@@ -112,13 +113,8 @@ def check_concurrency(concurrency: object, max_concurrency: object) -> None:
 
 
 def api_key(options: RunOptions) -> str:
-    key = (options.api_key or "").strip()
-    if not key:
-        raise UsageError(
-            "no API key: set GENERECT_API_KEY or pass --api-key (or try --sandbox to run "
-            "against the built-in test server)."
-        )
-    return key
+    # Blank, whitespace, invisible or non-ASCII characters: a usage error, never a request.
+    return check_key(options.api_key)
 
 
 def output_path(options: RunOptions) -> Path:

@@ -85,9 +85,10 @@ class WriteFailed(StopRun):
 
 
 def write_failed(
-    options: RunOptions, output: Path, journal: Path, paid: bool, problem: str
+    options: RunOptions, output: Path, journal: Path, paid: bool, problem: str, note: str = ""
 ) -> WriteFailed:
-    """The error for an output that could not be written at the end, with the way out."""
+    """The error for an output that could not be written at the end, with the way out.
+    `note`: answers the journal could not hold either (api.limits.unrecorded_note)."""
     other = _other_output(output)
     problem = problem.rstrip(". ")
     if not paid:
@@ -100,8 +101,9 @@ def write_failed(
     key_note = (
         " (add your --api-key as before; it is never shown)" if options.key_on_command_line else ""
     )
+    safe = note or f"Every count of this run is safe in the journal {journal}."
     return WriteFailed(
-        f"{problem}.\nEvery count of this run is safe in the journal {journal}. To write them "
+        f"{problem}.\n{safe} To write them "
         f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
         f"  {command}\n"
         "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0; "

@@ -13,21 +13,17 @@ from batchcount.errors import (
 )
 from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.plan.prepare import InputOptions
-
-_secrets: list[str] = []  # the API key, so no message can ever show it
+from batchcount.redaction import register, scrub
 
 
 def add_secret(secret: str) -> None:
     """Remember a secret (the API key) so that no message can ever show it."""
-    if secret:
-        _secrets.append(secret)
+    register(secret)
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """Every registered secret, and any long piece of one (text cut short elsewhere), masked."""
+    return scrub(text)
 
 
 def say(message: str = "", err: bool = True) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from batchcount import __version__
+from batchcount.api.interrupts import HeldSignals
 from batchcount.cli.check import check
 from batchcount.cli.common import redact, say
+from batchcount.cli.keyguard import remember_early, scrub_usage
+from batchcount.cli.pipes import ensure_standard_fds, quiet_streams
 from batchcount.cli.run import run
 from batchcount.cli.sandbox import sandbox
 from batchcount.cli.template import template
@@ -25,6 +27,7 @@ from batchcount.errors import (
     EXIT_USAGE,
     BatchcountError,
 )
+from batchcount.redaction import shorten
 
 # --- the group --------------------------------------------------------------------------------
 
@@ -45,54 +48,53 @@ cli.add_command(template)
 cli.add_command(sandbox)
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (tests): nothing to install
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: map every failure to a message and an exit code."""
-    code: int
+    ensure_standard_fds()
+    remember_early(sys.argv[1:] if argv is None else argv, os.environ)
+    with quiet_streams(), HeldSignals(raising=True) as signals:
+        code = _run(argv, signals)
+        seen = len(signals.received)
+        signals.hold()  # from here to the exit, a signal can no longer cut anything short
+        sys.stdout.flush()
+        if len(signals.received) > seen and code in (EXIT_OK, EXIT_PROBLEMS):
+            code = EXIT_INTERRUPTED
+    if os.environ.get("BATCHCOUNT_NO_EXIT") == "1":  # pragma: no cover - embedding
+        return
+    raise SystemExit(code)
+
+
+def _run(argv: list[str] | None, signals: HeldSignals) -> int:
+    # SIGTERM and SIGHUP raise KeyboardInterrupt like Ctrl-C until the run holds them
+    # (api.interrupts); a write past `ulimit -f` must fail (EFBIG), not kill the process.
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
-        with _sigterm_as_interrupt():
-            cli.main(args=argv, prog_name="batchcount", standalone_mode=False)
-        code = EXIT_OK
+        cli.main(args=argv, prog_name="batchcount", standalone_mode=False)
+        return EXIT_OK
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else EXIT_OK
-    except click.exceptions.Abort:
-        say("Stopped: nothing more was sent.")
-        code = EXIT_INTERRUPTED
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except click.exceptions.Abort:  # click turns a Ctrl-C at its own prompts into Abort
+        say(f"Stopped ({signals.last_name}): nothing more was sent.")
+        return EXIT_INTERRUPTED
     except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        code = exc.exit_code
+        shown = io.StringIO()
+        exc.show(file=shown)
+        say(scrub_usage(shown.getvalue().rstrip("\n")))  # it may quote a misplaced key
+        return exc.exit_code
     except BatchcountError as exc:
         say(f"error: {exc.message}")
-        code = exc.exit_code
+        return exc.exit_code
     except KeyboardInterrupt:
-        say("Interrupted: nothing more was sent.")
-        code = EXIT_INTERRUPTED
+        say(f"\nInterrupted ({signals.last_name}): nothing more was sent.")
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: say so plainly, never a traceback
-        detail = redact(str(exc))[:300]
+        detail = shorten(redact(str(exc)), 300)  # redacted first, then cut: never half a key
         say(
             f"error: batchcount hit an unexpected problem ({type(exc).__name__}: {detail}). "
             "Nothing more was sent; rerunning the same command resumes. Please report this."
         )
-        code = EXIT_PROBLEMS
-    sys.stdout.flush()
-    if os.environ.get("BATCHCOUNT_NO_EXIT") == "1":  # pragma: no cover - embedding
-        return
-    raise SystemExit(code)
+        return EXIT_PROBLEMS
 
 
 __all__ = ["EXIT_STOPPED", "EXIT_USAGE", "cli", "main", "redact", "say"]

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from batchcount.cli.common import add_secret, input_options, to_input_options
+from batchcount.cli.common import input_options, to_input_options
+from batchcount.cli.keyguard import guard_key
 from batchcount.cli.numbers import (
     CONCURRENCY,
     CONNECT_SECONDS,
@@ -132,9 +133,7 @@ def run(**kwargs: Any) -> None:
     """
     from batchcount.api.job import RunOptions, run_job
 
-    if kwargs["api_key"]:
-        add_secret(kwargs["api_key"].strip())
-        add_secret(kwargs["api_key"].strip().split()[-1])
+    guard_key(kwargs["api_key"], kwargs["sandbox"])  # remembered for redaction, then checked
     command, key_typed = typed_options(click.get_current_context())
     journal = kwargs["journal"]
     if journal is not None and not journal.is_file():

@@ -14,6 +14,11 @@ from typing import Any
 
 import httpx
 
+from batchcount.redaction import shorten
+
+_TEXT_LIMIT = 300  # an HTML error page or an unexpected body
+_DETAIL_LIMIT = 2000  # the API's own `detail` (field errors can be long and useful)
+
 
 def describe_detail(detail: Any) -> str:
     """The API's error detail (string, field->string or field->list) as one readable line."""
@@ -30,25 +35,23 @@ def describe_detail(detail: Any) -> str:
 
 def error_detail(response: httpx.Response) -> str:
     """The server's words, for messages, the journal and the workbook: with the key cut out,
-    since a proxy or a broken API may quote the Authorization header back."""
+    since a proxy or a broken API may quote the Authorization header back. Cut out first,
+    then shortened: a key split by the cut would otherwise leave its first half."""
     try:
         data = response.json()
     except ValueError:
         text = response.text.strip()
-        detail = text[:300] if text else response.reason_phrase
+        detail, limit = (text if text else response.reason_phrase), _TEXT_LIMIT
     else:
         if isinstance(data, dict) and "detail" in data:
-            detail = describe_detail(data["detail"])
+            detail, limit = describe_detail(data["detail"]), _DETAIL_LIMIT
         else:
-            detail = str(data)[:300]
+            detail, limit = str(data), _TEXT_LIMIT
     try:
         sent = response.request.headers.get("authorization", "")
     except RuntimeError:  # a response built without a request (tests)
-        return detail
-    for secret in (sent, *sent.split()[1:]):
-        if secret.strip():
-            detail = detail.replace(secret, "***")
-    return detail
+        sent = ""
+    return shorten(detail, limit, (sent, *sent.split()[1:]))
 
 
 def retry_after(response: httpx.Response) -> float | None:

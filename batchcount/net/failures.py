@@ -6,6 +6,7 @@ Re-exported by `batchcount.net.client`, where callers have always imported them 
 from __future__ import annotations
 
 from batchcount.errors import EXIT_USAGE, StopRun
+from batchcount.redaction import scrub
 
 
 class ApiStop(StopRun):
@@ -49,6 +50,7 @@ class RowFailed(Exception):
     """
 
     def __init__(self, message: str, status: int | None = None, unanswered: int = 0) -> None:
+        message = scrub(message)  # it goes to the journal and the workbook: never the key
         super().__init__(message)
         self.message = message
         self.status = status

@@ -8,9 +8,11 @@ the API bills them whether or not we read the answer (an abandoned one is re-sen
 may be billed twice). How long we wait:
 - stops decided by the API or the budget (funds, key, --max-cost) and a first Ctrl-C: up to
   the request timeout (`patience`); a second Ctrl-C stops waiting at once;
-- SIGTERM (a service manager or `timeout` wants the process gone soon): `grace` seconds.
-Both signals exit 130 ("interrupted"). Requests still in flight when we stop waiting stay
-`sent` in the journal: the next run re-sends them and reports them as possibly billed twice.
+- SIGTERM (a service manager or `timeout` wants the process gone soon) and SIGHUP (the
+  terminal closed): `grace` seconds.
+All three exit 130 ("interrupted"); a signal ignored at start (`nohup`) stays ignored.
+Requests still in flight when we stop waiting stay `sent` in the journal: the next run
+re-sends them and reports them as possibly billed twice.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED
 from batchcount.net.budget import Budget
 from batchcount.net.client import GenerectClient
 from batchcount.net.segment import Job, Outcome, SegmentCount
+from batchcount.net.signals import HURRIED, STOP_SIGNALS, signal_name
 from batchcount.plan.estimate import money
 from batchcount.store.journal import Journal
 
@@ -78,6 +81,7 @@ class Runner:
         on_progress: Callable[[Progress], None] = lambda p: None,
         patience: float | None = None,
         on_notice: Callable[[str], None] = lambda line: None,
+        signals: list[int] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -93,7 +97,9 @@ class Runner:
         )
         self.on_progress = on_progress
         self.on_notice = on_notice
-        self._signals: list[int] = []  # appended to by the signal handler (no locks there)
+        # appended to by the signal handler (no locks there); may be shared with the caller,
+        # whose own handler records the signals that come before or after the run
+        self._signals: list[int] = signals if signals is not None else []
         self._stop = threading.Event()
         self._stop_reason: str | None = None
         self._stop_exit: int | None = None
@@ -172,9 +178,10 @@ class Runner:
             self._signals.append(signum)
 
         try:
-            for wanted in (signal.SIGINT, signal.SIGTERM):
+            for wanted in STOP_SIGNALS:
                 with contextlib.suppress(ValueError, OSError):
-                    previous[wanted] = signal.signal(wanted, handler)
+                    if signal.getsignal(wanted) is not signal.SIG_IGN:
+                        previous[wanted] = signal.signal(wanted, handler)
             yield
         finally:
             for signum, old in previous.items():
@@ -188,6 +195,8 @@ class Runner:
     def _run(self, jobs: Sequence[Job]) -> RunReport:
         report = RunReport()
         progress = Progress(total=len(jobs), test_mode=self.client.test_mode)
+        if self._signals:  # a signal came just before the run: send nothing
+            self._interrupt(self._signals)
         running = self._grow(jobs)
         deadline: float | None = None
         handled = 0
@@ -213,7 +222,7 @@ class Runner:
                         )
                         break
                     self._interrupt(new)
-                    if signal.SIGTERM in new:
+                    if HURRIED.intersection(new):
                         deadline = now + self.grace
                 if self._stop.is_set() and deadline is None:
                     deadline = now + self.patience
@@ -273,8 +282,8 @@ class Runner:
         return want
 
     def _interrupt(self, signums: Sequence[int]) -> None:
-        name = "SIGTERM" if signal.SIGTERM in signums else "Ctrl-C"
-        self.stop(f"interrupted ({name})", EXIT_INTERRUPTED)
+        hurried = [s for s in signums if s in HURRIED]
+        self.stop(f"interrupted ({signal_name((hurried or list(signums))[0])})", EXIT_INTERRUPTED)
 
     def _record(self, outcome: Outcome, report: RunReport, progress: Progress) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ from batchcount.net.deadline import install
 from batchcount.net.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
 from batchcount.net.failures import FundsOut, KeyRejected, NotSendable, Throttled, WrongEndpoint
 from batchcount.net.throttle import Cancelled, Gate, Throttle
+from batchcount.redaction import register
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Session:
     ) -> None:
         self.config = config
         self.base_url = check_base_url(config.base_url)
+        register(config.api_key)  # every message of this process is scrubbed of it
+        register(auth_header(config.api_key)[len("Token ") :])
         self.throttle: Gate = throttle or Throttle(limit=10)
         self._transport = transport
         self._sleep = sleep

@@ -57,7 +57,15 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
             raise OutputFileError(
                 f"Cannot write {path}: the disk is full. Free some space or choose another -o."
             ) from exc
-        raise
+        if exc.errno == errno.EFBIG:  # `ulimit -f` (SIGXFSZ ignored, so the write fails)
+            raise OutputFileError(
+                f"Cannot write {path}: it would be larger than this system's file-size limit "
+                "(ulimit -f). Raise the limit (ulimit -f unlimited) and rerun."
+            ) from exc
+        raise OutputFileError(
+            f"Cannot write {path} ({exc.strerror or exc}). Check the folder and the disk, "
+            "then rerun."
+        ) from exc
     except BaseException:
         _remove_quietly(tmp)
         raise

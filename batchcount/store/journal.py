@@ -184,7 +184,14 @@ class Journal:
         try:
             self._db.execute(sql, args)
         except sqlite3.DatabaseError as exc:
-            raise _unwritable(self.path, exc) from None
+            # A full disk or a file-size limit (ulimit -f) stops the WAL from growing; a
+            # checkpoint moves it into the database and empties it, which often makes room
+            # for this record (an answer already paid for) and many more.
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._db.execute(sql, args)
+            except sqlite3.DatabaseError:
+                raise _unwritable(self.path, exc) from None
 
     def mark_sent(self, fp: str, mode: str, body: str) -> None:
         """Committed before the request goes out."""
@@ -251,11 +258,23 @@ class Journal:
             self._db.close()
 
 
+# The machine refused a read or a write (a full disk, `ulimit -f`, a read-only folder): the
+# file may be perfectly good, so never tell the user to delete it (and pay again).
+_NOT_THE_FILE = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_PERM")
+
+
 def _damaged(path: Path, exc: sqlite3.Error) -> JournalError:
     if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
         return JournalError(
             f"the journal {path} cannot be opened ({exc}). Check that the output folder is "
             "writable, or choose another -o."
+        )
+    if str(getattr(exc, "sqlite_errorname", "")).startswith(_NOT_THE_FILE):
+        return JournalError(
+            f"the journal {path} cannot be used: this machine refused to write beside it "
+            f"({exc}; a full disk, a file-size limit (ulimit -f) or a read-only folder). "
+            "Nothing was sent, and the journal was not changed: keep it. Make room or raise "
+            "the limit, then rerun the same command; nothing it holds is paid for again."
         )
     return JournalError(
         f"the journal {path} is damaged or is not a batchcount journal ({exc}). Nothing was "
@@ -267,8 +286,8 @@ def _damaged(path: Path, exc: sqlite3.Error) -> JournalError:
 def _unwritable(path: Path, exc: sqlite3.Error) -> JournalError:
     return JournalError(
         f"the journal {path} could not be written ({exc}), so the run stopped: nothing goes "
-        "out unrecorded. Free some disk space or fix the folder's permissions, then rerun "
-        "the same command to resume."
+        "out unrecorded. Free some disk space, raise the file-size limit (ulimit -f) or fix "
+        "the folder's permissions, then rerun the same command to resume."
     )
 
 
