@@ -48,6 +48,13 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--sheet", metavar="NAME", help="Workbook sheet to read (default: the first)."
         ),
         click.option(
+            "--header-row",
+            type=click.IntRange(min=0),
+            metavar="N",
+            help="Sheet row number of the header (default: detected below any title block; "
+            "0 = a one-column list without a header).",
+        ),
+        click.option(
             "--map",
             "maps",
             multiple=True,
@@ -99,4 +106,5 @@ def to_input_options(kwargs: dict[str, Any]) -> InputOptions:
         separator=kwargs["separator"],
         mode=kwargs["mode"],
         allow_unknown=kwargs["allow_unknown"],
+        header_row=kwargs.get("header_row"),
     )

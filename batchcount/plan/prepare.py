@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -24,7 +24,7 @@ from batchcount.plan.mapping import (
 )
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
-from batchcount.read.sheet import Sheet, column_label, read_sheet
+from batchcount.read.sheet import HEADERLESS, Sheet, column_label, read_sheet
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class InputOptions:
     separator: str | None = None
     mode: str | None = None
     allow_unknown: bool = False
+    header_row: int | None = None  # --header-row: 1-based sheet row of the header
 
 
 @dataclass
@@ -58,15 +59,20 @@ def prepare(options: InputOptions) -> Prepared:
     """Everything up to the plan. Raises UsageError / InputFileError; never sends anything."""
     overrides = parse_map_options(options.maps)  # option errors first: cheaper than reading
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
-    named = {h.casefold() for h in [*overrides, *(mapping.columns if mapping else {})]}
-
-    def is_header(cells: list[str]) -> bool:
-        return any(guess_field(c) or c.strip().casefold() in named for c in cells if c)
-
+    named = [*overrides, *(mapping.columns if mapping else {})]
     sheet = read_sheet(
-        options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
+        options.path,
+        sheet=options.sheet,
+        encoding=options.encoding,
+        header_score=header_scorer(named),
+        header_row=options.header_row,
     )
-    columns = map_columns(sheet.headers, overrides, mapping)
+    try:
+        columns = map_columns(sheet.headers, overrides, mapping)
+    except UsageError as exc:
+        if sheet.header_row == 0:  # a one-column list without a header line
+            raise UsageError(_headerless_message(sheet)) from None
+        raise exc from None
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
@@ -75,6 +81,42 @@ def prepare(options: InputOptions) -> Prepared:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
     checks = check_rows(sheet, columns, row_options)
     return Prepared(sheet, columns, row_options, make_plan(checks, mode), mapping)
+
+
+def header_scorer(named: Sequence[str] = ()) -> Callable[[Sequence[str]], float]:
+    """How much a row looks like a header: the cells that name a field (by name or alias) or
+    a column given in --map / the mapping file. read uses it to find the header row and
+    the sheet; it lives here because read must not know the field names."""
+    names = {n.strip().casefold() for n in named}
+
+    def score(cells: Sequence[str]) -> float:
+        found = 0
+        for cell in cells:
+            text = cell.strip()
+            if (
+                text
+                and len(text) <= _HEADER_CELL_MAX
+                and (text.casefold() in names or guess_field(text))
+            ):
+                found += 1
+        return float(found)
+
+    return score
+
+
+_HEADER_CELL_MAX = 80  # a header is a few words; a pasted paragraph is not looked up
+
+
+def _headerless_message(sheet: Sheet) -> str:
+    first = sheet.rows[0][0] if sheet.rows and sheet.rows[0] else ""
+    shown = first if len(first) <= 40 else first[:39] + "…"
+    return (
+        f"{sheet.path} is a list with one value per line and no header: its first line "
+        f"{shown!r} is not a field name. Add a first line naming the field (e.g. 'Job Titles', "
+        f"'Locations', 'Company Industries'), or say which field the lines are with "
+        f'--map "{HEADERLESS}=job_titles" (every line is then one segment). If {shown!r} is '
+        f'the header, pass --map "{shown}=job_titles"'
+    )
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:
