@@ -149,7 +149,7 @@ def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
                     found.setdefault(row, []).append(
                         f"{_cell_name(sheet, row, col)} is empty because it is part of the "
                         f"merged cells {merge.ref} (only the first cell holds the value); "
-                        "unmerge them in Excel and fill in every row"
+                        "unmerge them and fill the value down into every row"
                     )
                 done = max(done, min(merge.last_row, last))
     merged = dict(sheet.row_problems)

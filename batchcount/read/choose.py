@@ -7,12 +7,15 @@ error lists every sheet with what its header looks like and the --sheet to write
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from batchcount.errors import InputFileError
 from batchcount.read.header import HeaderScore, best_header, looks_like
+
+_COVER = re.compile(r"cover|read ?me|instruction|about|info|help|intro|notes?\b|guide|legend", re.I)
 
 
 @dataclass
@@ -115,7 +118,8 @@ def _nothing_message(name: str, seen: list[SheetSurvey]) -> str:
 
 def _no_header_message(name: str, seen: list[SheetSurvey]) -> str:
     lines = "; ".join(f"{s.name!r} {_describe(s)}" for s in seen)
-    first = next(s for s in seen if s.rows is not None)
+    usable = [s for s in seen if s.rows is not None]
+    first = next((s for s in usable if s.visible and not _COVER.search(s.name)), usable[0])
     return (
         f"no sheet of {name} has a header naming a Generect filter (such as 'Job Titles', "
         f"'Seniorities', 'Locations', 'Company Industries'). Its sheets: {lines}. Choose the "

@@ -10,6 +10,10 @@ What calamine does not say (error cells, merges, hidden rows, formats) comes fro
 from __future__ import annotations
 
 import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +62,26 @@ def is_reader_failure(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
+@contextmanager
+def _panics_muted() -> Iterator[None]:
+    """A Rust panic writes its message (and a backtrace) straight to file descriptor 2 before
+    it becomes a Python exception; the message is re-told in words, so fd 2 is muted."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def read_workbook(
     path: Path,
     name: str,
@@ -70,8 +94,9 @@ def read_workbook(
     """Read the chosen sheet (or the first visible sheet with a usable header) as text rows."""
     try:
         # Bytes let calamine detect the format from content when the extension is wrong.
-        reader = fastexcel.read_excel(path.read_bytes() if read_bytes else path)
-        names = list(reader.sheet_names)
+        with _panics_muted():
+            reader = fastexcel.read_excel(path.read_bytes() if read_bytes else path)
+            names = list(reader.sheet_names)
     except BaseException as exc:
         if not is_reader_failure(exc):
             raise
@@ -213,11 +238,12 @@ def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame |
     """Rows from spreadsheet row 1 as text, padded to Excel's columns; None if empty."""
     try:
         # skip_rows=0 keeps leading blank rows, so row i of the frame is spreadsheet row i + 1.
-        ws = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
-        columns = ws.available_columns()
-        offset = columns[0].absolute_index if columns else 0
-        visible = ws.visible == "visible"
-        frame = ws.to_polars()
+        with _panics_muted():
+            ws = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
+            columns = ws.available_columns()
+            offset = columns[0].absolute_index if columns else 0
+            visible = ws.visible == "visible"
+            frame = ws.to_polars()
     except BaseException as exc:  # calamine raises several types, and panics on some files
         if not is_reader_failure(exc):
             raise

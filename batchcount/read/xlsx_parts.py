@@ -102,7 +102,7 @@ def describe_unreadable(errors: int, kinds: list[str], missing: int) -> str | No
         fix.append("fix the formulas that show errors")
     if missing:
         fix.append("open the file in Excel or LibreOffice and save it so the results are stored")
-    return f"has only {' and '.join(parts)}; {' and '.join(fix)}"
+    return f"has only {' and '.join(parts)}; {'; then '.join(fix)}"
 
 
 _MERGE_RE = re.compile(
