@@ -6,6 +6,7 @@ from public test corpora (tests/data/README.md). Each test names the issue item 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import subprocess
 import sys
@@ -235,11 +236,33 @@ def test_an_encoding_no_western_code_page_reads_is_refused_with_the_fix(files: P
 
 
 def test_xlsx_cells_as_displayed(files: Path) -> None:
-    sheet = read(files / "display.xlsx")
+    sheet = read_sheet(files / "display.xlsx")  # no scorer: every column as displayed
     assert sheet.rows == [
         ["CTO", "France", "007", "00123", "52%", "05/03/2024", "13:30", "30:00", "51"],
         ["CFO", "Spain", "0042", "00045", "12.5%", "10-Jan", "9:05", "12:00", "1500"],
     ]
+
+
+def test_xlsx_formats_are_looked_up_for_sent_columns(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "sent.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["Job Titles", "Company Headcounts", "Created"])
+    ws.append(["CTO", "11-50", dt.datetime(2024, 3, 5)])
+    ws.append(
+        ["CFO", dt.datetime(2024, 1, 10), dt.datetime(2024, 3, 6)]
+    )  # Excel made "1-10" a date
+    ws["B3"].number_format = "d-mmm"
+    ws["C2"].number_format = ws["C3"].number_format = "dd/mm/yyyy"
+    book.save(path)
+    sheet = read(path)
+    assert sheet.rows[1][1] == "10-Jan"  # what the analyst sees in the sent column
+    assert sheet.rows[1][2] == "2024-03-06 00:00:00"  # not sent: calamine's text, no lookup
+    repaired = prepare(InputOptions(path=path)).plan.rows[1].check
+    assert repaired.body == {"job_titles": ["CFO"], "company_headcounts": ["1-10"]}
+    assert "'10-Jan' looks like Excel turned '1-10' into a date" in repaired.notes[0]
 
 
 def test_ods_dates_times_durations_and_percentages_as_displayed(files: Path) -> None:

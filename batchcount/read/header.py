@@ -8,6 +8,7 @@ not import plan. Without a scorer the first non-blank row is the header, as befo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import islice
 
 from batchcount.errors import UsageError
 
@@ -30,7 +31,7 @@ def best_header(
     Ties go to the row with more filled cells (a table is wider than the title block above
     it), then to the earlier row. A score of 0 everywhere means the first non-blank row.
     """
-    candidates = [i for i, b in enumerate(blank) if not b][:SEARCH_ROWS]
+    candidates = list(islice((i for i, b in enumerate(blank) if not b), SEARCH_ROWS))
     best, best_key = candidates[0], (score_row(records[candidates[0]], score), 0)
     best_key = (best_key[0], _filled(records[best]))
     for index in candidates[1:]:
@@ -67,6 +68,11 @@ def forced_header(records: list[list[str]], blank: list[bool], row: int, name: s
     """Record index of `--header-row N` (1-based sheet row), checked."""
     last = len(blank) - 1 - blank[::-1].index(False)
     first = blank.index(False)
+    if row == 0:
+        raise UsageError(
+            f"--header-row 0 (no header) is for a list with one value per line; {name} has "
+            "several columns: pass the row number Excel shows to the left of the header row"
+        )
     if row < 1 or row > last + 1:
         raise UsageError(
             f"--header-row {row}: {name} has rows {first + 1}-{last + 1} with content; pass "

@@ -8,8 +8,12 @@ and does not say which rows are hidden or how a number is formatted. The per-for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+# columns -> {(row, col): displayed text}: formats worked out only for the columns asked for
+DisplayLater = Callable[[set[int]], dict[tuple[int, int], str]]
 
 
 class Merged(NamedTuple):
@@ -32,6 +36,9 @@ class Overlay:
     filtered: bool = False  # the sheet has an autofilter (hidden rows may be filtered out)
     # (row, col) -> the text the sheet shows (dates, percentages, error codes)
     display: dict[tuple[int, int], str] = field(default_factory=dict)
+    # number formats, when finding them costs a pass over the sheet (xlsx): applied by the
+    # caller to the columns that matter (those sent), once the header is known
+    later: DisplayLater | None = None
 
     def apply(self, rows: list[list[str]], blank: list[bool]) -> None:
         """Put the displayed texts into `rows` (in place)."""

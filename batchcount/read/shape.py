@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from batchcount.read.header import HeaderScore, best_header, forced_header, shorten
-from batchcount.read.overlay import Merged
+from batchcount.read.overlay import DisplayLater, Merged
 
 HEADERLESS = "column A"  # the header given to a one-column list that has none
 _MAX_EXTRA_SHOWN = 3
@@ -29,6 +29,7 @@ class Raw(NamedTuple):
     hidden: frozenset[int] = frozenset()  # record indexes of hidden rows
     filtered: bool = False
     single_column: bool = False  # a text file with one value per line
+    display_later: DisplayLater | None = None
 
 
 def header_index(
@@ -46,6 +47,27 @@ def header_index(
         return -1, "headerless"
     index, _ = best_header(raw.records, raw.blank, score)
     return index, ("scored" if index != first else "first")
+
+
+def show_as_displayed(raw: Raw, header: int, score: HeaderScore | None) -> None:
+    """Dates and percentages as the sheet shows them, in the columns that will be sent: the
+    header cells the scorer recognises (all number columns without a scorer). Other columns
+    keep calamine's text; finding formats costs a pass over the sheet's cells."""
+    if raw.display_later is None:
+        return
+    columns = set(range(len(raw.records[0])))  # a workbook's rows all have the frame's width
+    if score is not None and header >= 0:
+        cells = raw.records[header]
+        columns = {
+            c for c in columns if c < len(cells) and cells[c].strip() and score([cells[c]]) > 0
+        }
+    if not columns:
+        return
+    for (row, col), text in raw.display_later(columns).items():
+        if row < len(raw.records) and col < len(raw.records[row]):
+            raw.records[row][col] = text
+            if text.strip():
+                raw.blank[row] = False
 
 
 def hidden_note(hidden: frozenset[int], filtered: bool) -> str:

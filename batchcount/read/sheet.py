@@ -19,7 +19,15 @@ from pathlib import Path
 from batchcount.errors import InputFileError, UsageError
 from batchcount.read.header import HeaderScore
 from batchcount.read.overlay import Merged
-from batchcount.read.shape import HEADERLESS, Raw, header_index, hidden_note, shape, shape_notes
+from batchcount.read.shape import (
+    HEADERLESS,
+    Raw,
+    header_index,
+    hidden_note,
+    shape,
+    shape_notes,
+    show_as_displayed,
+)
 from batchcount.read.text import read_text
 
 __all__ = ["HEADERLESS", "Sheet", "column_label", "read_sheet"]
@@ -97,6 +105,7 @@ def read_sheet(
     else:
         raw = _from_text(path, sheet, encoding, header_score)
     index, how = header_index(raw, header_score, header_row, str(path))
+    show_as_displayed(raw, index, header_score)
     index, headers, rows, numbers, problems = shape(raw.records, raw.blank, index)
     last = numbers[-1] if numbers else 0
     hidden = frozenset(r + 1 for r in raw.hidden if index < r and r + 1 <= last)
@@ -161,6 +170,7 @@ def _from_workbook(
         book.merged,
         book.hidden,
         book.filtered,
+        display_later=book.display_later,
     )
 
 

@@ -23,7 +23,7 @@ import polars as pl
 from batchcount.errors import InputFileError, UsageError
 from batchcount.read.choose import SheetSurvey, choose_sheet
 from batchcount.read.header import HeaderScore
-from batchcount.read.overlay import Merged, Overlay
+from batchcount.read.overlay import DisplayLater, Merged, Overlay
 
 # calamine logs warnings (e.g. "'chartsheet' not a valid worksheet") through Python logging;
 # without a handler they would reach stderr via logging.lastResort and clutter the CLI.
@@ -54,6 +54,8 @@ class WorkbookTable:
     merged: list[Merged] = field(default_factory=list)  # merged ranges
     hidden: frozenset[int] = frozenset()  # row indexes hidden or filtered out
     filtered: bool = False  # the sheet has an autofilter
+    # dates and percentages as displayed, for the columns asked for (xlsx: see Overlay.later)
+    display_later: DisplayLater | None = None
 
 
 def is_reader_failure(exc: BaseException) -> bool:
@@ -135,7 +137,7 @@ def read_workbook(
         notes.extend(picked.notes)
     assert frame is not None
     notes.append(f"sheet {chosen!r} ({names.index(chosen) + 1} of {len(names)}: {listing})")
-    rows, blank, offset, _ = frame
+    rows, blank, offset, _, table = frame
     overlay = _overlay(path, name, fmt, chosen, rows)
     overlay.apply(rows, blank)
     notes.extend(overlay.notes)
@@ -150,6 +152,7 @@ def read_workbook(
         overlay.merged,
         frozenset(overlay.hidden),
         overlay.filtered,
+        _only_numeric(overlay.later, table, offset) if overlay.later else None,
     )
 
 
@@ -224,7 +227,9 @@ def _match_sheet(wanted: str, names: list[str], name: str) -> str:
     )
 
 
-_Frame = tuple[list[list[str]], list[bool], int, bool]  # rows, blank, column offset, visible
+# rows, blank, column offset, visible, the frame as read (text)
+_Frame = tuple[list[list[str]], list[bool], int, bool, pl.DataFrame]
+_NUMERIC = r"^\s*-?[0-9.]+([eE][-+]?[0-9]+)?\s*$|^[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def _has_data(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> bool:
@@ -263,8 +268,28 @@ def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame |
     )
     if all(blank):
         return None
+    text = frame
     if offset:
         pads = [pl.lit("").alias(f"__pad{i}") for i in range(offset)]
         frame = frame.select([*pads, pl.all()])
     rows = [list(r) for r in frame.rows()]
-    return rows, blank, offset, visible
+    return rows, blank, offset, visible, text
+
+
+def _only_numeric(later: DisplayLater, frame: pl.DataFrame, offset: int) -> DisplayLater:
+    """`later`, asked only for the columns holding a number or a date as calamine reads
+    them: a column of text shows the same whatever its format, and costs no lookup."""
+
+    def shown(columns: set[int]) -> dict[tuple[int, int], str]:
+        names = [
+            frame.columns[c - offset] for c in sorted(columns) if 0 <= c - offset < frame.width
+        ]
+        if not names:
+            return {}
+        found = frame.select(pl.col(names).str.contains(_NUMERIC).any()).row(0)
+        numeric = {
+            offset + frame.columns.index(n) for n, flag in zip(names, found, strict=True) if flag
+        }
+        return later(numeric) if numeric else {}
+
+    return shown

@@ -15,7 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 from batchcount.read import numfmt
-from batchcount.read.overlay import NO_VALUE, Merged, Overlay, count_note, error_problem
+from batchcount.read.overlay import (
+    NO_VALUE,
+    Merged,
+    Overlay,
+    col_letters,
+    count_note,
+    error_problem,
+)
 
 
 def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
@@ -51,8 +58,14 @@ def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
     overlay.filtered = (
         re.search(rb"<(\w+:)?autoFilter\b", xml[xml.rfind(b"sheetData>") :]) is not None
     )
-    if styles:
-        overlay.display.update(_formatted_cells(xml, styles, date1904))
+    start = xml.find(b"sheetData")
+    used = {i: code for i, code in styles.items() if xml.find(b' s="%d"' % i, start) >= 0}
+    if used:
+
+        def later(columns: set[int]) -> dict[tuple[int, int], str]:
+            return _formatted_cells(xml, used, date1904, columns)
+
+        overlay.later = later
     return overlay
 
 
@@ -241,37 +254,47 @@ def _date1904(archive: zipfile.ZipFile) -> bool:
     return re.search(rb'date1904="(1|true)"', head) is not None
 
 
-_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>([^<]*)</")
+# A styled numeric cell as Excel writes it: r first, then s and t, an optional formula, <v>.
+_CELL_AT = re.compile(
+    rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>'
+    rb"(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))?<(?:\w+:)?v>([^<]*)</"
+)
 
 
 def _formatted_cells(
-    xml: bytes, styles: dict[int, str], date1904: bool
+    xml: bytes, styles: dict[int, str], date1904: bool, columns: set[int]
 ) -> dict[tuple[int, int], str]:
-    """(row, col) -> displayed text of numeric cells whose style is a date/percent format."""
+    """(row, col) -> displayed text of numeric cells whose style is a date/percent format.
+
+    Only the cells carrying one of those styles are looked at (a byte search for s="N"),
+    then each style's values are rendered together (`numfmt.display_many`).
+    """
     start = xml.find(b"sheetData")
     shown: dict[tuple[int, int], str] = {}
+    letters = {col_letters(c).encode() for c in columns}
     for index, code in styles.items():
         mark = b' s="%d"' % index
+        places: list[tuple[int, int]] = []
+        values: list[float] = []
         at = xml.find(mark, start)
         while at >= 0:
-            tag = xml.rfind(b"<", 0, at)
-            head_end = xml.find(b">", at)
-            head = xml[tag:head_end]
+            cell = _CELL_AT.match(xml, xml.rfind(b"<", 0, at))
             at = xml.find(mark, at + 1)
-            if not re.match(rb"<(\w+:)?c\b", head) or head.endswith(b"/"):
+            if cell is None:
+                continue  # another attribute order, a self-closing or text cell: not re-shown
+            attrs = cell.group(3)
+            if cell.group(1) not in letters:
                 continue
-            ref = _CELL_REF.search(head)
-            typed = _CELL_TYPE.search(head)
-            kind = typed.group(1) if typed else b"n"
-            if ref is None or kind not in {b"n", b"d"}:
+            if b' t="' in attrs and not re.search(rb'\bt="[nd]"', attrs):
                 continue  # text, error and boolean cells are shown as they are
-            value = _VALUE.search(xml, head_end, head_end + 400)
-            if value is None or not value.group(1).strip():
-                continue
-            number = _number(value.group(1), kind)
-            text = None if number is None else numfmt.display(code, number, date1904=date1904)
+            number = _number(cell.group(4), b"d" if b't="d"' in attrs else b"n")
+            if number is not None:
+                places.append((int(cell.group(2)) - 1, col_index(cell.group(1))))
+                values.append(number)
+        texts = numfmt.display_many(code, values, date1904=date1904)
+        for where, text in zip(places, texts, strict=True):
             if text is not None:
-                shown[(int(ref.group(2)) - 1, col_index(ref.group(1)))] = text
+                shown[where] = text
     return shown
 
 
