@@ -179,6 +179,8 @@ def shape_notes(
         )
     elif header_index:
         notes.append(f"header on row {header_index + 1} ({above} above it not read as data)")
+    else:
+        notes.append("header: row 1")
     if not rows:
         notes.append("no data rows below the header")
     else:
