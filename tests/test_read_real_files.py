@@ -135,6 +135,13 @@ def test_merges_in_real_files(name: str, merged: list[str]) -> None:
     assert [m.ref for m in sheet.merged] == merged
 
 
+def test_xls_that_xlrd_finds_inconsistent_is_still_checked() -> None:
+    # its shared-string table declares the wrong count: xlrd asserts, Excel and calamine read it
+    sheet = read_sheet(DATA / "calamine_gh548_sst_count.xls")
+    assert sheet.sheet_name == "System Level Data"
+    assert "C2:C3" in [m.ref for m in sheet.merged]
+
+
 def test_real_covered_cell_text_is_not_sent() -> None:
     sheet = read_sheet(DATA / "calamine_covered.ods")
     assert sheet.rows == [["a2"], [""]]  # 'a3' sits under the merge: LibreOffice shows 'a2'

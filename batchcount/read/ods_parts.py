@@ -74,7 +74,9 @@ def _scan(
 
 
 def _find_table(stream: object, sheet_name: str) -> etree._Element | None:
-    for _, element in etree.iterparse(stream, events=("end",), tag=f"{_T}table", huge_tree=True):
+    for _, element in etree.iterparse(
+        stream, events=("end",), tag=f"{_T}table", resolve_entities=False, no_network=True
+    ):
         if element.get(f"{_T}name") == sheet_name:
             return element
         element.clear()

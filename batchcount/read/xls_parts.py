@@ -8,7 +8,10 @@ calamine reads the values; xlrd's formatting pass supplies the rest. An .xls hol
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from batchcount.errors import InputFileError
 from batchcount.read import numfmt
@@ -19,14 +22,45 @@ _NUMBER = 2
 _DATE = 3
 
 
-def xls_overlay(path: Path, name: str, sheet_name: str, rows: list[list[str]]) -> Overlay:
-    import xlrd  # only for .xls files
+class _NoStrings:
+    """Stands in for the shared-string table: the overlay never reads text cells."""
 
+    def __getitem__(self, index: object) -> str:
+        return ""
+
+
+def _skip_strings(book: Any, data: bytes) -> None:
+    book._sharedstrings = _NoStrings()
+
+
+@contextmanager
+def _without_strings() -> Iterator[None]:
+    """xlrd asserts that the shared-string table holds the count it declares; files that
+    Excel and calamine read fine break that (tafia/calamine#548). The overlay needs no
+    strings, so xlrd skips the table for this parse (text comes from calamine)."""
+    import xlrd.book
+
+    original = xlrd.book.Book.handle_sst
+    xlrd.book.Book.handle_sst = _skip_strings
     try:
-        with open(os.devnull, "w") as quiet:  # xlrd prints warnings about odd records
-            book = xlrd.open_workbook(
-                str(path), formatting_info=True, on_demand=True, logfile=quiet
-            )
+        yield
+    finally:
+        xlrd.book.Book.handle_sst = original
+
+
+def _open(path: Path, formatting: bool) -> Any:
+    import xlrd
+
+    with open(os.devnull, "w") as quiet, _without_strings():  # quiet: xlrd's warnings
+        return xlrd.open_workbook(
+            str(path), formatting_info=formatting, on_demand=True, logfile=quiet
+        )
+
+
+def xls_overlay(path: Path, name: str, sheet_name: str, rows: list[list[str]]) -> Overlay:
+    try:
+        book = _open(path, formatting=True)
+        with _without_strings():
             try:
                 sheet = book.sheet_by_name(sheet_name)
                 return _overlay(book, sheet, rows)
@@ -43,10 +77,9 @@ def xls_overlay(path: Path, name: str, sheet_name: str, rows: list[list[str]]) -
         ) from None
 
 
-def _overlay(book: object, sheet: object, rows: list[list[str]]) -> Overlay:
+def _overlay(book: Any, sheet: Any, rows: list[list[str]]) -> Overlay:
     import xlrd
 
-    assert isinstance(book, xlrd.book.Book) and isinstance(sheet, xlrd.sheet.Sheet)
     overlay = Overlay()
     height = min(sheet.nrows, len(rows))
     for rlo, rhi, clo, chi in sheet.merged_cells:
@@ -85,12 +118,12 @@ def _overlay(book: object, sheet: object, rows: list[list[str]]) -> Overlay:
     return overlay
 
 
-def _display_xfs(book: object) -> dict[int, str]:
+def _display_xfs(book: Any) -> dict[int, str]:
     """XF index -> format code, for the formats `numfmt` re-renders (dates, percentages)."""
     shown: dict[int, str] = {}
-    for index, xf in enumerate(book.xf_list):  # type: ignore[attr-defined]
+    for index, xf in enumerate(book.xf_list):
         key = xf.format_key
-        fmt = book.format_map.get(key)  # type: ignore[attr-defined]
+        fmt = book.format_map.get(key)
         code = numfmt.BUILTIN.get(key) if key < 164 and key in numfmt.BUILTIN else None
         if code is None:
             code = fmt.format_str if fmt is not None else ""
@@ -106,8 +139,8 @@ def empty_sheet_reason(path: Path, sheet_name: str) -> str | None:
     try:
         import xlrd
 
-        with open(os.devnull, "w") as quiet:
-            book = xlrd.open_workbook(str(path), on_demand=True, logfile=quiet)
+        book = _open(path, formatting=False)
+        with _without_strings():
             sheet = book.sheet_by_name(sheet_name)
             kinds = [
                 xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#ERROR")
