@@ -79,6 +79,14 @@ def test_header_below_a_title_block_in_a_csv(tmp_path: Path) -> None:
     )
 
 
+def test_long_key_value_block_above_a_csv_table(tmp_path: Path) -> None:
+    block = "".join(f"Key {i},value {i}\n" for i in range(8))
+    path = tmp_path / "kv.csv"
+    path.write_text(f"{block}\nJob Titles,Seniorities,Locations\nCTO,c_suite,France\n")
+    sheet = read(path)
+    assert (sheet.header_row, sheet.rows) == (10, [["CTO", "c_suite", "France"]])
+
+
 def test_header_row_option_overrides_and_is_checked(files: Path) -> None:
     sheet = read(files / "title_block.xlsx", header_row=3)
     assert sheet.headers[:2] == ["Location", "EMEA"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -89,15 +90,15 @@ def header_scorer(named: Sequence[str] = ()) -> Callable[[Sequence[str]], float]
     the sheet; it lives here because read must not know the field names."""
     names = {n.strip().casefold() for n in named}
 
+    @cache  # the sheet choice and the header search look at the same first rows
+    def names_field(text: str) -> bool:
+        return text.casefold() in names or guess_field(text) is not None
+
     def score(cells: Sequence[str]) -> float:
         found = 0
         for cell in cells:
             text = cell.strip()
-            if (
-                text
-                and len(text) <= _HEADER_CELL_MAX
-                and (text.casefold() in names or guess_field(text))
-            ):
+            if text and len(text) <= _HEADER_CELL_MAX and names_field(text):
                 found += 1
         return float(found)
 

@@ -240,8 +240,11 @@ def _body(records: list[list[str]], width: int) -> list[list[str]] | None:
     fits = [_fits(r, width) for r in records]
     first = fits.index(True)
     last = len(fits) - 1 - fits[::-1].index(True)
-    if first > _EDGE_RECORDS or len(fits) - 1 - last > _EDGE_RECORDS:
-        return None
+    title, footer = records[:first], records[last + 1 :]
+    for edge in (title, footer):
+        # a key/value block ("Prepared by,Ana") may be longer: its lines are split too
+        if len(edge) > _EDGE_RECORDS and (len(edge) > 30 or any(len(r) < 2 for r in edge)):
+            return None
     body = records[first : last + 1]
     if any(len(r) < 2 for r in body):
         return None  # a line without the delimiter in the middle: a list, not a table

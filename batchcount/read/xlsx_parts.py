@@ -149,16 +149,18 @@ def hidden_rows(xml: bytes) -> set[int]:
     if start < 0:
         return set()
     found: set[int] = set()
-    for mark in (b'hidden="1"', b'hidden="true"'):
-        at = xml.find(mark, start)
-        while at >= 0:
+    mark = b' hidden="'
+    at = xml.find(mark, start)
+    while at >= 0:
+        value = xml[at + len(mark) : at + len(mark) + 5]
+        if value.startswith((b'1"', b'true"')):
             tag = xml.rfind(b"<", 0, at)
             head = xml[tag : at + len(mark)]
             if re.match(rb"<(\w+:)?row\b", head) and b">" not in head:
                 number = _ROW_NUMBER.search(head)
                 if number:
                     found.add(int(number.group(1)) - 1)
-            at = xml.find(mark, at + 1)
+        at = xml.find(mark, at + 1)
     return found
 
 
