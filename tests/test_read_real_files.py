@@ -486,3 +486,19 @@ def test_check_refuses_an_unknown_encoding_with_the_option_to_pass(
         capsys, str(files / "cp1251.csv"), "--encoding", "cp1251", "--map", "Job Titles=job_titles"
     )
     assert code == 0 and "2 rows: 2 valid" in out
+
+
+def test_any_number_format_code_renders_or_declines() -> None:
+    from batchcount.read.numfmt import display, display_many
+
+    rng = random.Random(3)
+    pieces = [*'ymdhsAPM/:-.0#,%"\\ _*[]$@;E', "am/pm", "[h]", "[Red]", "mmmm", "0.00%", '"x"']
+    for _ in range(3000):
+        code = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        value = rng.choice([0, 1, -1, 0.5, 45356.75, 1e300, float("nan"), 60, 2958466])
+        text = display(code, value)
+        assert text is None or isinstance(text, str)
+    values = [rng.uniform(0, 60000) for _ in range(60)]
+    assert display_many("dd/mm/yyyy hh:mm", values) == [
+        display("dd/mm/yyyy hh:mm", v) for v in values
+    ]

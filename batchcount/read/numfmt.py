@@ -118,7 +118,10 @@ def display_many(code: str, values: list[float], *, date1904: bool = False) -> l
     if kind(code) == "date" and len(values) > 50 and all(o.strip() in {"", "@"} for o in others):
         pattern = _strftime(first)
         if pattern is not None:
-            out = _strftime_many(pattern, values, date1904)
+            try:
+                out = _strftime_many(pattern, values, date1904)
+            except Exception:  # a pattern polars cannot format: the token walk can
+                return [display(code, v, date1904=date1904) for v in values]
             # before 1900-03-01 (Excel's fictitious leap day) and out of range: one by one
             return [
                 text if text is not None else display(code, v, date1904=date1904)
