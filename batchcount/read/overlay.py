@@ -63,6 +63,14 @@ def merged_ref(first_row: int, first_col: int, last_row: int, last_col: int) -> 
     return f"{col_letters(first_col)}{first_row + 1}:{col_letters(last_col)}{last_row + 1}"
 
 
+def col_index(letters: bytes) -> int:
+    """0-based column of Excel letters: b"A" -> 0."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col - 1
+
+
 def col_letters(index: int) -> str:
     label = ""
     n = index + 1

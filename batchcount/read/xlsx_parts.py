@@ -11,18 +11,17 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
-from batchcount.read import numfmt
 from batchcount.read.overlay import (
     NO_VALUE,
     Merged,
     Overlay,
-    col_letters,
+    col_index,
     count_note,
     error_problem,
 )
+from batchcount.read.xlsx_formats import display_styles, formatted_cells, is_date1904
 
 
 def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
@@ -31,8 +30,8 @@ def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
         with zipfile.ZipFile(path) as archive:
             part = sheet_part(archive, sheet_name)
             xml = archive.read(part) if part else b""
-            styles = _display_styles(archive)
-            date1904 = _date1904(archive)
+            styles = display_styles(archive)
+            date1904 = is_date1904(archive)
     except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError, ValueError):
         return Overlay()
     overlay = Overlay()
@@ -63,7 +62,7 @@ def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
     if used:
 
         def later(columns: set[int]) -> dict[tuple[int, int], str]:
-            return _formatted_cells(xml, used, date1904, columns)
+            return formatted_cells(xml, used, date1904, columns)
 
         overlay.later = later
     return overlay
@@ -164,14 +163,6 @@ def hidden_rows(xml: bytes) -> set[int]:
     return found
 
 
-def col_index(letters: bytes) -> int:
-    """0-based column of Excel letters: b"A" -> 0."""
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col - 1
-
-
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_TYPE = re.compile(rb'\bt="(\w+)"')
 
@@ -219,92 +210,3 @@ def scan_cells(
         if formula.search(body) and (cached is None or (not cached.group(1) and kind != b"str")):
             missing.append(where)
     return missing, errors
-
-
-# --- number formats ---------------------------------------------------------------------------
-
-
-def _display_styles(archive: zipfile.ZipFile) -> dict[int, str]:
-    """Style index (the s="N" of a cell) -> format code, for the formats `numfmt` re-renders."""
-    try:
-        root = ET.fromstring(archive.read("xl/styles.xml"))
-    except KeyError:
-        return {}
-    codes = dict(numfmt.BUILTIN)
-    for element in root.iter():
-        if element.tag.endswith("}numFmt"):
-            try:
-                codes[int(element.get("numFmtId", ""))] = element.get("formatCode", "")
-            except ValueError:
-                continue
-    xfs = next((e for e in root.iter() if e.tag.endswith("}cellXfs")), None)
-    if xfs is None:
-        return {}
-    styles: dict[int, str] = {}
-    for index, xf in enumerate(x for x in xfs if x.tag.endswith("}xf")):
-        try:
-            code = codes.get(int(xf.get("numFmtId", "0")), "")
-        except ValueError:
-            continue
-        if numfmt.kind(code):
-            styles[index] = code
-    return styles
-
-
-def _date1904(archive: zipfile.ZipFile) -> bool:
-    head = archive.read("xl/workbook.xml")[:4096]
-    return re.search(rb'date1904="(1|true)"', head) is not None
-
-
-# A styled numeric cell as Excel writes it: r first, then s and t, an optional formula, <v>.
-_CELL_AT = re.compile(
-    rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>'
-    rb"(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))?<(?:\w+:)?v>([^<]*)</"
-)
-
-
-def _formatted_cells(
-    xml: bytes, styles: dict[int, str], date1904: bool, columns: set[int]
-) -> dict[tuple[int, int], str]:
-    """(row, col) -> displayed text of numeric cells whose style is a date/percent format.
-
-    Only the cells carrying one of those styles are looked at (a byte search for s="N"),
-    then each style's values are rendered together (`numfmt.display_many`).
-    """
-    start = xml.find(b"sheetData")
-    shown: dict[tuple[int, int], str] = {}
-    letters = {col_letters(c).encode() for c in columns}
-    for index, code in styles.items():
-        mark = b' s="%d"' % index
-        places: list[tuple[int, int]] = []
-        values: list[float] = []
-        at = xml.find(mark, start)
-        while at >= 0:
-            cell = _CELL_AT.match(xml, xml.rfind(b"<", 0, at))
-            at = xml.find(mark, at + 1)
-            if cell is None:
-                continue  # another attribute order, a self-closing or text cell: not re-shown
-            attrs = cell.group(3)
-            if cell.group(1) not in letters:
-                continue
-            if b' t="' in attrs and not re.search(rb'\bt="[nd]"', attrs):
-                continue  # text, error and boolean cells are shown as they are
-            number = _number(cell.group(4), b"d" if b't="d"' in attrs else b"n")
-            if number is not None:
-                places.append((int(cell.group(2)) - 1, col_index(cell.group(1))))
-                values.append(number)
-        texts = numfmt.display_many(code, values, date1904=date1904)
-        for where, text in zip(places, texts, strict=True):
-            if text is not None:
-                shown[where] = text
-    return shown
-
-
-def _number(raw: bytes, kind: bytes) -> float | None:
-    try:
-        if kind == b"d":  # ISO 8601 date (strict OOXML): back to an Excel serial
-            moment = datetime.fromisoformat(raw.decode().strip().rstrip("Z"))
-            return (moment - datetime(1899, 12, 30)).total_seconds() / 86400
-        return float(raw)
-    except ValueError:
-        return None
