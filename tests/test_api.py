@@ -281,11 +281,11 @@ def test_errors_carry_the_command_lines_messages(
     assert stop.value.code == 2 and "'--concurrency'" in message and "500" in message
     assert "--concurrency 0" in str(cap.value) and "500" in str(cap.value)
 
-    nothing = [{"Notes": "hello"}]
+    nothing = [{"Notes": "hello", "Owner": "Ana"}]
     with pytest.raises(batchcount.UsageError) as no_filter:
         batchcount.check(nothing)
     notes = tmp_path / "notes.csv"
-    notes.write_text("Notes\nhello\n", encoding="utf-8")
+    notes.write_text("Notes,Owner\nhello,Ana\n", encoding="utf-8")
     assert cli_error(capsys, "check", str(notes))[1] == str(no_filter.value)
 
 

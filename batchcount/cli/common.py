@@ -45,6 +45,13 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--sheet", metavar="NAME", help="Workbook sheet to read (default: the first)."
         ),
         click.option(
+            "--header-row",
+            type=click.IntRange(min=0),
+            metavar="N",
+            help="Sheet row number of the header (default: detected below any title block; "
+            "0 = a one-column list without a header).",
+        ),
+        click.option(
             "--map",
             "maps",
             multiple=True,
@@ -115,4 +122,5 @@ def to_input_options(kwargs: dict[str, Any]) -> InputOptions:
         allow_unknown=kwargs["allow_unknown"],
         explode=kwargs["explode"],
         max_segments=kwargs["max_segments"],
+        header_row=kwargs.get("header_row"),
     )

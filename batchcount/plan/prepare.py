@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -26,7 +27,7 @@ from batchcount.plan.mapping import (
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
 from batchcount.read.frame import sheet_from_data
-from batchcount.read.sheet import Sheet, column_label, read_sheet
+from batchcount.read.sheet import HEADERLESS, Sheet, column_label, read_sheet
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class InputOptions:
     data: object = None
     explode: Sequence[str] = ()  # --explode COLUMN (header or field), repeatable
     max_segments: int = DEFAULT_MAX_SEGMENTS  # rows above it are named (and refused with -y)
+    header_row: int | None = None  # --header-row: 1-based sheet row of the header
 
 
 @dataclass
@@ -82,7 +84,12 @@ def prepare(options: InputOptions) -> Prepared:
         raise UsageError(f"--max-segments {options.max_segments}: use 1 or more.")
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
     sheet = read_input(options, overrides, mapping)
-    columns = map_columns(sheet.headers, overrides, mapping)
+    try:
+        columns = map_columns(sheet.headers, overrides, mapping)
+    except UsageError as exc:
+        if sheet.header_row == 0:  # a one-column list without a header line
+            raise UsageError(_headerless_message(sheet)) from None
+        raise exc from None
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
@@ -118,13 +125,49 @@ def read_input(
     if overrides is None:
         overrides = parse_map_options(options.maps)
         mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
-    named = {h.casefold() for h in [*overrides, *(mapping.columns if mapping else {})]}
-
-    def is_header(cells: list[str]) -> bool:
-        return any(guess_field(c) or c.strip().casefold() in named for c in cells if c)
-
+    named = [*overrides, *(mapping.columns if mapping else {})]
     return read_sheet(
-        options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
+        options.path,
+        sheet=options.sheet,
+        encoding=options.encoding,
+        header_score=header_scorer(named),
+        header_row=options.header_row,
+    )
+
+
+def header_scorer(named: Sequence[str] = ()) -> Callable[[Sequence[str]], float]:
+    """How much a row looks like a header: the cells that name a field (by name or alias) or
+    a column given in --map / the mapping file. read uses it to find the header row and
+    the sheet; it lives here because read must not know the field names."""
+    names = {n.strip().casefold() for n in named}
+
+    @cache  # the sheet choice and the header search look at the same first rows
+    def names_field(text: str) -> bool:
+        return text.casefold() in names or guess_field(text) is not None
+
+    def score(cells: Sequence[str]) -> float:
+        found = 0
+        for cell in cells:
+            text = cell.strip()
+            if text and len(text) <= _HEADER_CELL_MAX and names_field(text):
+                found += 1
+        return float(found)
+
+    return score
+
+
+_HEADER_CELL_MAX = 80  # a header is a few words; a pasted paragraph is not looked up
+
+
+def _headerless_message(sheet: Sheet) -> str:
+    first = sheet.rows[0][0] if sheet.rows and sheet.rows[0] else ""
+    shown = first if len(first) <= 40 else first[:39] + "…"
+    return (
+        f"{sheet.path} is a list with one value per line and no header: its first line "
+        f"{shown!r} is not a field name. Add a first line naming the field (e.g. 'Job Titles', "
+        f"'Locations', 'Company Industries'), or say which field the lines are with "
+        f'--map "{HEADERLESS}=job_titles" (every line is then one segment). If {shown!r} is '
+        f'the header, pass --map "{shown}=job_titles"'
     )
 
 
@@ -175,7 +218,7 @@ def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
                     found.setdefault(row, []).append(
                         f"{_cell_name(sheet, row, col)} is empty because it is part of the "
                         f"merged cells {merge.ref} (only the first cell holds the value); "
-                        "unmerge them in Excel and fill in every row"
+                        "unmerge them and fill the value down into every row"
                     )
                 done = max(done, min(merge.last_row, last))
     merged = dict(sheet.row_problems)

@@ -12,24 +12,30 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from batchcount.errors import InputFileError, UsageError
+from batchcount.read.header import HeaderScore
+from batchcount.read.overlay import Merged
+from batchcount.read.shape import (
+    HEADERLESS,
+    Raw,
+    header_index,
+    hidden_note,
+    shape,
+    shape_notes,
+    show_as_displayed,
+)
 from batchcount.read.text import read_text
 
-if TYPE_CHECKING:  # imported when a workbook is read: fastexcel + polars take ~0.1 s to load
-    from batchcount.read.workbook import Merged
-
-__all__ = ["Sheet", "column_label", "read_records", "read_sheet"]
+__all__ = ["HEADERLESS", "Sheet", "column_label", "read_records", "read_sheet"]
 
 _TEXT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt"}
 _WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_EXTRA_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class Sheet:
     # merged ranges with spreadsheet row numbers (columns 0-based): cells other than the
     # top-left one read as empty although Excel shows the value across the range
     merged: list[Merged] = field(default_factory=list)
+    # sheet row numbers of data rows hidden, or filtered out by an autofilter (xlsx/xlsm/xls/ods)
+    hidden_rows: frozenset[int] = frozenset()
 
 
 def column_label(index: int) -> str:
@@ -72,21 +80,38 @@ def read_sheet(
     sheet: str | None = None,
     encoding: str | None = None,
     is_header: Callable[[list[str]], bool] | None = None,
+    header_score: HeaderScore | None = None,
+    header_row: int | None = None,
 ) -> Sheet:
     """Read `path` into header + text rows; raise InputFileError/UsageError with the fix.
 
-    `is_header` lets the caller recognise the header row when a title or notes sit above it:
-    the first of the first few non-blank rows it accepts is the header.
+    `header_score` (injected by plan, which knows the field names) rates a row as a header:
+    the sheet whose header names a filter is chosen, and within it the best-scoring of the
+    first rows is the header (a title block may sit above it). `header_row` (1-based sheet
+    row, `--header-row`) overrides. `is_header` is the older yes/no form of the scorer.
     """
     path = Path(path)
     if encoding is not None:
         _check_encoding_name(encoding)
+    if header_score is None and is_header is not None:
+        accepts = is_header
+
+        def header_score(cells: Sequence[str]) -> float:
+            return 1.0 if accepts(list(cells)) else 0.0
+
     head = _read_head(path)
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
-        raw = _from_workbook(path, head, sheet, encoding)
+        raw = _from_workbook(path, head, sheet, encoding, header_score)
     else:
-        raw = _from_text(path, sheet, encoding)
-    header_index, headers, rows, numbers, problems = _shape(raw.records, raw.blank, is_header)
+        raw = _from_text(path, sheet, encoding, header_score)
+    index, how = header_index(raw, header_score, header_row, str(path))
+    show_as_displayed(raw, index, header_score)
+    index, headers, rows, numbers, problems = shape(raw.records, raw.blank, index)
+    last = numbers[-1] if numbers else 0
+    hidden = frozenset(r + 1 for r in raw.hidden if index < r and r + 1 <= last)
+    notes = raw.notes + shape_notes(index, how, raw, rows, numbers, problems)
+    if hidden:
+        notes.append(hidden_note(hidden, raw.filtered))
     return Sheet(
         path=path,
         format=raw.format,
@@ -94,14 +119,15 @@ def read_sheet(
         sheet_names=raw.sheet_names,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
-        header_row=header_index + 1,
+        header_row=index + 1,
         headers=headers,
         rows=rows,
         row_numbers=numbers,
         row_problems=problems,
-        notes=raw.notes + _shape_notes(header_index, rows, numbers, problems),
+        notes=notes,
         cell_problems={(r + 1, c): text for (r, c), text in raw.cell_problems.items()},
         merged=[m._replace(first_row=m.first_row + 1, last_row=m.last_row + 1) for m in raw.merged],
+        hidden_rows=hidden,
     )
 
 
@@ -113,24 +139,13 @@ def read_records(
     path = Path(path)
     head = _read_head(path)
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
-        return _from_workbook(path, head, sheet, encoding).records
-    return _from_text(path, sheet, encoding).records
+        return _from_workbook(path, head, sheet, encoding, None).records
+    return _from_text(path, sheet, encoding, None).records
 
 
-class _Raw(NamedTuple):
-    records: list[list[str]]  # record i is spreadsheet row i + 1
-    blank: list[bool]
-    format: str
-    sheet_name: str | None
-    sheet_names: list[str]
-    encoding: str | None
-    delimiter: str | None
-    notes: list[str]
-    cell_problems: dict[tuple[int, int], str]  # (record index, column) -> problem
-    merged: list[Merged]  # rows as record indexes
-
-
-def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | None) -> _Raw:
+def _from_workbook(
+    path: Path, head: bytes, sheet: str | None, encoding: str | None, score: HeaderScore | None
+) -> Raw:
     from batchcount.read.safety import inspect_ole, inspect_zip
     from batchcount.read.workbook import read_workbook
 
@@ -147,14 +162,14 @@ def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | N
         notes.append(_mismatch_note(path, ext, f"an Excel workbook ({fmt})"))
     if encoding is not None:
         notes.append("--encoding applies to text files only; ignored for this workbook")
-    book = read_workbook(path, str(path), fmt, sheet, read_bytes=not matches)
+    book = read_workbook(path, str(path), fmt, sheet, read_bytes=not matches, header_score=score)
     notes.extend(book.notes)
     if book.first_column:
         notes.append(
             f"the table starts in column {column_label(book.first_column)}; the columns "
             "before it are kept (empty) so column letters match Excel"
         )
-    return _Raw(
+    return Raw(
         book.rows,
         book.blank,
         fmt,
@@ -165,12 +180,19 @@ def _from_workbook(path: Path, head: bytes, sheet: str | None, encoding: str | N
         notes,
         book.cell_problems,
         book.merged,
+        book.hidden,
+        book.filtered,
+        display_later=book.display_later,
     )
 
 
-def _from_text(path: Path, sheet: str | None, encoding: str | None) -> _Raw:
+def _from_text(
+    path: Path, sheet: str | None, encoding: str | None, score: HeaderScore | None
+) -> Raw:
     ext = path.suffix.lower()
-    text = read_text(path, str(path), encoding, workbook_ext=ext in _WORKBOOK_EXTENSIONS)
+    text = read_text(
+        path, str(path), encoding, workbook_ext=ext in _WORKBOOK_EXTENSIONS, header_score=score
+    )
     fmt = _TEXT_EXTENSIONS.get(ext) or ("tsv" if text.delimiter == "\t" else "csv")
     if ext in _TEXT_EXTENSIONS:
         notes = [f"{fmt.upper()} text file"]
@@ -179,12 +201,27 @@ def _from_text(path: Path, sheet: str | None, encoding: str | None) -> _Raw:
     if sheet is not None:
         notes.append(f"--sheet {sheet!r} ignored: a text file has no sheets")
     notes.extend(text.notes)
-    blank = [not any(c.strip() for c in record) for record in text.rows]
+    # in a one-value-per-line file a line of only commas is an empty row exported by Excel
+    strip = " \t\n\r\x0b\x0c,;" if text.single_column else None
+    blank = [not any(c.strip(strip) for c in record) for record in text.rows]
     if all(blank):
         raise InputFileError(
             f"{path} has no data (only blank lines); export the sheet again with its header row"
         )
-    return _Raw(text.rows, blank, fmt, None, [], text.encoding, text.delimiter, notes, {}, [])
+    single = text.single_column
+    return Raw(
+        text.rows,
+        blank,
+        fmt,
+        None,
+        [],
+        text.encoding,
+        text.delimiter,
+        notes,
+        {},
+        [],
+        single_column=single,
+    )
 
 
 def _check_encoding_name(encoding: str) -> None:
@@ -246,109 +283,3 @@ def _missing_message(path: Path) -> str:
 def _mismatch_note(path: Path, ext: str, kind: str) -> str:
     what = f"extension {ext!r}" if ext else "no extension"
     return f"{path.name} has {what} but its content is {kind}; read it as such"
-
-
-_HEADER_SEARCH = 10  # non-blank rows looked at for the header when a title sits above it
-
-
-def _shape(
-    records: list[list[str]],
-    blank: list[bool],
-    is_header: Callable[[list[str]], bool] | None = None,
-) -> tuple[int, list[str], list[list[str]], list[int], dict[int, str]]:
-    """Header = first non-blank record (or the first `is_header` accepts among the first few);
-    data = the records after it, trailing blanks dropped.
-
-    Returns (header index, headers, rows, row numbers, problems); record i is row i + 1.
-    """
-    header_index = blank.index(False)
-    if is_header is not None and not is_header(records[header_index]):
-        candidates = [i for i, b in enumerate(blank) if not b][:_HEADER_SEARCH]
-        header_index = next((i for i in candidates if is_header(records[i])), header_index)
-    last = len(blank) - 1 - blank[::-1].index(False)
-    headers = list(records[header_index])
-    width = _trimmed_width(records, blank, header_index, last, headers)
-    headers = headers[:width]
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    problems: dict[int, str] = {}
-    empty = [""] * width
-    for i in range(header_index + 1, last + 1):
-        record = records[i]
-        size = len(record)
-        if blank[i]:
-            rows.append(list(empty))
-        elif size == width:
-            rows.append(record)
-        elif size < width:
-            rows.append(record + empty[size:])
-        else:
-            extra = [c for c in record[width:] if c.strip()]
-            if extra:
-                problems[i + 1] = _ragged_message(i + 1, record, width, extra)
-            rows.append(record[:width])
-        numbers.append(i + 1)
-    return header_index, headers, rows, numbers, problems
-
-
-def _trimmed_width(
-    records: list[list[str]], blank: list[bool], header_index: int, last: int, headers: list[str]
-) -> int:
-    """Drop trailing columns with a blank header and no data at all (e.g. "a,b,c," lines)."""
-    width = len(headers)
-    if width == 0 or headers[-1].strip():
-        return width  # the common case costs nothing
-    keep = width
-    while keep > 0 and not headers[keep - 1].strip():
-        keep -= 1
-    for i in range(header_index + 1, last + 1):
-        if blank[i]:
-            continue
-        record = records[i]
-        end = min(len(record), width)
-        while end > keep and not record[end - 1].strip():
-            end -= 1
-        keep = end
-        if keep == width:
-            break
-    return keep
-
-
-def _ragged_message(row: int, record: list[str], width: int, extra: list[str]) -> str:
-    used = len(record)
-    while used > width and not record[used - 1].strip():
-        used -= 1
-    shown = ", ".join(repr(c if len(c) <= 40 else c[:37] + "...") for c in extra[:_MAX_EXTRA_SHOWN])
-    if len(extra) > _MAX_EXTRA_SHOWN:
-        shown += ", ..."
-    return (
-        f"row {row} has {used} cells but the header has {width} (extra: {shown}); "
-        "a list inside a cell may need quotes, or the delimiter is wrong"
-    )
-
-
-def _shape_notes(
-    header_index: int, rows: list[list[str]], numbers: list[int], problems: dict[int, str]
-) -> list[str]:
-    notes: list[str] = []
-    if header_index:
-        above = "row 1" if header_index == 1 else f"rows 1-{header_index}"
-        notes.append(f"header on row {header_index + 1} ({above} above it not read as data)")
-    if not rows:
-        notes.append("no data rows below the header")
-    else:
-        blank_rows = sum(1 for r in rows if not any(r))
-        span = f"row {numbers[0]}" if len(rows) == 1 else f"rows {numbers[0]}-{numbers[-1]}"
-        text = f"{len(rows)} data row{'s' * (len(rows) != 1)} ({span})"
-        if blank_rows:
-            text += f", {blank_rows} of them blank"
-        notes.append(text)
-    if problems:
-        first = ", ".join(str(r) for r in list(problems)[:5])
-        more = ", ..." if len(problems) > 5 else ""
-        many = len(problems) != 1
-        notes.append(
-            f"{len(problems)} row{'s' * many} {'have' if many else 'has'} more cells than the "
-            f"header (row{'s' * many} {first}{more})"
-        )
-    return notes

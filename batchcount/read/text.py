@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batchcount.errors import InputFileError
+from batchcount.read.header import HeaderScore
 
 _DELIMITERS = (",", ";", "\t")
 _DELIMITER_WORDS = {",": "','-delimited", ";": "';'-delimited", "\t": "tab-delimited"}
@@ -43,9 +44,17 @@ class TextTable:
     encoding: str
     delimiter: str
     notes: list[str]
+    single_column: bool = False  # one value per line: no delimiter splits it
 
 
-def read_text(path: Path, name: str, encoding: str | None, *, workbook_ext: bool) -> TextTable:
+def read_text(
+    path: Path,
+    name: str,
+    encoding: str | None,
+    *,
+    workbook_ext: bool,
+    header_score: HeaderScore | None = None,
+) -> TextTable:
     """Decode, sniff the delimiter and split into records; InputFileError if not text."""
     try:
         data = path.read_bytes()
@@ -54,14 +63,13 @@ def read_text(path: Path, name: str, encoding: str | None, *, workbook_ext: bool
     for magic, what in _MAGIC:
         if data.startswith(magic):
             _binary(name, what, workbook_ext)
-    text, used, words = _decode(data, name, encoding)
+    try:
+        text, used, words = _decode(data, name, encoding)
+    except InputFileError:
+        _refuse_binary(data.decode("latin-1"), name, workbook_ext)  # binary says more
+        raise
     notes = [words]
-    sample = text[:_BINARY_SAMPLE]
-    nuls = sample.count("\x00")
-    controls = sum(1 for ch in sample if ch in _CONTROL)
-    if nuls + controls > 0.3 * len(sample) or controls > max(2, 0.05 * len(sample)):
-        share = round(100 * (nuls + controls) / max(1, len(sample)))
-        _binary(name, f"{share}% control or NUL characters in the first 8 KB", workbook_ext)
+    _refuse_binary(text, name, workbook_ext)
     if "\x00" in text:
         count = text.count("\x00")
         notes.append(f"removed {count} NUL byte{'s' * (count != 1)} (0x00)")
@@ -69,6 +77,7 @@ def read_text(path: Path, name: str, encoding: str | None, *, workbook_ext: bool
     text = text.removeprefix("\ufeff")
     _refuse_markup(text, name)
     hint = _SEP_LINE.match(text)
+    single = False
     if hint:
         # Excel's "sep=;" first line names the delimiter and is not shown as a row.
         delimiter, text = hint.group(1), text[hint.end() :]
@@ -76,11 +85,29 @@ def read_text(path: Path, name: str, encoding: str | None, *, workbook_ext: bool
         notes.append(f"{words} (from the 'sep={delimiter}' first line, which is not a row)")
     else:
         tab_first = path.suffix.lower() in {".tsv", ".tab"}
-        delimiter, single = _sniff_delimiter(text, prefer_tab=tab_first)
-        notes.append(
-            "one column (no ',', ';' or tab found)" if single else _DELIMITER_WORDS[delimiter]
-        )
-    return TextTable(_records(text, delimiter, name), used, delimiter, notes)
+        delimiter, single = _sniff_delimiter(text, prefer_tab=tab_first, score=header_score)
+        if single:
+            # one value per line: a comma inside a value never splits it
+            delimiter = next(c for c in "\x1f\x1e\ufffe\uffff" if c not in text)
+            if any(d in text[:_SNIFF_CHARS] for d in _DELIMITERS):
+                notes.append(
+                    "one value per line: the ',', ';' or tabs inside lines do not split them "
+                    "into columns consistently, so they are part of the values"
+                )
+            else:
+                notes.append("one column (no ',', ';' or tab found)")
+        else:
+            notes.append(_DELIMITER_WORDS[delimiter])
+    return TextTable(_records(text, delimiter, name), used, delimiter, notes, single)
+
+
+def _refuse_binary(text: str, name: str, workbook_ext: bool) -> None:
+    sample = text[:_BINARY_SAMPLE]
+    nuls = sample.count("\x00")
+    controls = sum(1 for ch in sample if ch in _CONTROL)
+    if nuls + controls > 0.3 * len(sample) or controls > max(2, 0.05 * len(sample)):
+        share = round(100 * (nuls + controls) / max(1, len(sample)))
+        _binary(name, f"{share}% control or NUL characters in the first 8 KB", workbook_ext)
 
 
 def _binary(name: str, what: str, workbook_ext: bool) -> None:
@@ -117,7 +144,9 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, str
     try:
         return data.decode("utf-8"), "utf-8", "UTF-8"
     except UnicodeDecodeError:
-        return _decode_as(data, "cp1252", "Windows-1252 (the file is not valid UTF-8)")
+        from batchcount.read.encoding import decode_legacy
+
+        return decode_legacy(data, name)
 
 
 def _decode_as(data: bytes, encoding: str, words: str) -> tuple[str, str, str]:
@@ -153,16 +182,23 @@ def _refuse_markup(text: str, name: str) -> None:
         )
 
 
-def _sniff_delimiter(text: str, *, prefer_tab: bool) -> tuple[str, bool]:
-    """Pick the delimiter whose records (quotes honoured) have the most consistent width.
+def _sniff_delimiter(
+    text: str, *, prefer_tab: bool, score: HeaderScore | None = None
+) -> tuple[str, bool]:
+    """Pick the delimiter that splits the file into a consistent table.
 
-    Returns (delimiter, single column?). csv.Sniffer is fooled by ';' lists inside ','
-    files and vice versa, so score each candidate on the first records instead.
+    Returns (delimiter, single column?). A delimiter counts only when the whole sample is
+    consistently split by it: at most a short title block above and a footer below, and
+    every record between them has the delimiter. A comma inside some lines of a list (job
+    titles, "Paris, France") never makes columns; neither do commas followed by a space in
+    every line, unless the split first row is a header that names filters (`score`).
+    csv.Sniffer is fooled by ';' lists inside ',' files and vice versa, so each candidate is
+    scored on the first records instead.
     """
     sample = text[:_SNIFF_CHARS]
     truncated = len(text) > len(sample)
     order = ("\t", ",", ";") if prefer_tab else _DELIMITERS
-    best: tuple[bool, float, float, int, int] | None = None
+    best: tuple[float, float, int, int] | None = None
     chosen = order[0]
     for rank, delimiter in enumerate(order):
         records: list[list[str]] = []
@@ -180,15 +216,43 @@ def _sniff_delimiter(text: str, *, prefer_tab: bool) -> tuple[str, bool]:
         # The usual width, not the first record's: a title line may sit above the header.
         widths = Counter(len(r) for r in records)
         width = max(widths, key=lambda w: (widths[w], w))
-        consistency = sum(1 for r in records if _fits(r, width)) / len(records)
-        # Tie-break on cells starting with a space: prose commas ("Paris, France") are
-        # followed by one, real delimiters are not.
-        cells = [c for r in records for c in r if c]
+        body = _body(records, width)
+        if width < 2 or body is None:
+            continue
+        consistency = sum(1 for r in body if _fits(r, width)) / len(body)
+        # Prose commas ("Paris, France") are followed by a space, real delimiters are not.
+        cells = [c for r in body for c in r[1:] if c]
         spaced = sum(1 for c in cells if c[0].isspace()) / max(1, len(cells))
-        key = (width > 1, round(consistency, 1), -round(spaced, 2), width, -rank)
+        if spaced >= 0.5 and not _names_filters(body[0], score):
+            continue
+        key = (round(consistency, 1), -round(spaced, 2), width, -rank)
         if best is None or key > best:
             best, chosen = key, delimiter
-    return chosen, best is None or not best[0]
+    return chosen, best is None
+
+
+_EDGE_RECORDS = 5  # title lines above a table, footnotes below it
+
+
+def _body(records: list[list[str]], width: int) -> list[list[str]] | None:
+    """The records from the first to the last that fit `width`, if the file is a table:
+    few records around them, and every one of them split at least once."""
+    fits = [_fits(r, width) for r in records]
+    first = fits.index(True)
+    last = len(fits) - 1 - fits[::-1].index(True)
+    title, footer = records[:first], records[last + 1 :]
+    for edge in (title, footer):
+        # a key/value block ("Prepared by,Ana") may be longer: its lines are split too
+        if len(edge) > _EDGE_RECORDS and (len(edge) > 30 or any(len(r) < 2 for r in edge)):
+            return None
+    body = records[first : last + 1]
+    if any(len(r) < 2 for r in body):
+        return None  # a line without the delimiter in the middle: a list, not a table
+    return body
+
+
+def _names_filters(record: list[str], score: HeaderScore | None) -> bool:
+    return score is not None and score([c.strip() for c in record]) >= 2
 
 
 def _fits(record: list[str], width: int) -> bool:

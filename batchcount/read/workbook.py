@@ -3,27 +3,33 @@
 Used by `batchcount.read.sheet`. Every cell is read as text (dtypes="string"): calamine's type
 inference would turn text after row 1000 of a numeric column into null. Rows are loaded from
 row 1 (skip_rows=0) and padded on the left, so a table starting at B3 keeps Excel's numbers.
+What calamine does not say (error cells, merges, hidden rows, formats) comes from an
+`Overlay` read from the file itself (`xlsx_parts`, `xls_parts`, `ods_parts`).
 """
 
 from __future__ import annotations
 
 import logging
-import posixpath
-import re
-import xml.etree.ElementTree as ET
-import zipfile
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import fastexcel
 import polars as pl
 
 from batchcount.errors import InputFileError, UsageError
+from batchcount.read.choose import SheetSurvey, choose_sheet
+from batchcount.read.header import HeaderScore
+from batchcount.read.overlay import DisplayLater, Merged, Overlay
 
 # calamine logs warnings (e.g. "'chartsheet' not a valid worksheet") through Python logging;
 # without a handler they would reach stderr via logging.lastResort and clutter the CLI.
 logging.getLogger("calamine").addHandler(logging.NullHandler())
+
+__all__ = ["Merged", "WorkbookTable", "read_workbook"]
 
 _FORMAT_WORDS = {
     "xlsx": "an Excel workbook (.xlsx)",
@@ -35,16 +41,6 @@ _FORMAT_WORDS = {
 _SHOWN_SHEETS = 12
 
 
-class Merged(NamedTuple):
-    """A merged range, 0-based and inclusive: only its top-left cell holds the value."""
-
-    first_row: int
-    first_col: int
-    last_row: int
-    last_col: int
-    ref: str  # as Excel writes it, e.g. "A2:A5"
-
-
 @dataclass(frozen=True)
 class WorkbookTable:
     rows: list[list[str]]  # from spreadsheet row 1; column i is Excel column i
@@ -53,20 +49,59 @@ class WorkbookTable:
     sheets: list[str]
     notes: list[str]
     first_column: int  # 0-based Excel column of the used range (columns before it are "")
-    # (row index, column) -> why the cell's text is not what Excel shows (xlsx/xlsm only)
+    # (row index, column) -> why the cell's text is not what Excel shows
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
-    merged: list[Merged] = field(default_factory=list)  # merged ranges (xlsx/xlsm only)
+    merged: list[Merged] = field(default_factory=list)  # merged ranges
+    hidden: frozenset[int] = frozenset()  # row indexes hidden or filtered out
+    filtered: bool = False  # the sheet has an autofilter
+    # dates and percentages as displayed, for the columns asked for (xlsx: see Overlay.later)
+    display_later: DisplayLater | None = None
+
+
+def is_reader_failure(exc: BaseException) -> bool:
+    """calamine's Rust panics arrive as pyo3's PanicException, a BaseException: a damaged
+    file, not a reason to stop with a traceback. Ctrl-C and exits still propagate."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+@contextmanager
+def _panics_muted() -> Iterator[None]:
+    """A Rust panic writes its message (and a backtrace) straight to file descriptor 2 before
+    it becomes a Python exception; the message is re-told in words, so fd 2 is muted."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def read_workbook(
-    path: Path, name: str, fmt: str, sheet: str | None, *, read_bytes: bool
+    path: Path,
+    name: str,
+    fmt: str,
+    sheet: str | None,
+    *,
+    read_bytes: bool,
+    header_score: HeaderScore | None = None,
 ) -> WorkbookTable:
-    """Read the chosen sheet (or the first visible sheet with data) as text rows."""
+    """Read the chosen sheet (or the first visible sheet with a usable header) as text rows."""
     try:
         # Bytes let calamine detect the format from content when the extension is wrong.
-        reader = fastexcel.read_excel(path.read_bytes() if read_bytes else path)
-        names = list(reader.sheet_names)
-    except Exception as exc:  # calamine raises several types; all mean "cannot read"
+        with _panics_muted():
+            reader = fastexcel.read_excel(path.read_bytes() if read_bytes else path)
+            names = list(reader.sheet_names)
+    except BaseException as exc:
+        if not is_reader_failure(exc):
+            raise
         raise InputFileError(_unreadable(name, fmt, path.suffix.lower(), exc)) from None
     if not names:
         raise InputFileError(f"{name} has no sheets; save a sheet with the segments and retry")
@@ -76,27 +111,85 @@ def read_workbook(
         chosen = _match_sheet(sheet, names, name)
         frame = _load(reader, chosen, name)
         if frame is None:
+            reason = _empty_reason(path, fmt, chosen)
+            if reason:
+                raise InputFileError(f"sheet {chosen!r} of {name} {reason}")
             others = [n for n in names if n != chosen and _has_data(reader, n, name)]
             hint = f"sheets with data: {_listing(others)}" if others else "every sheet is empty"
             raise InputFileError(
                 f"sheet {chosen!r} in {name} is empty; choose another with --sheet ({hint})"
             )
     else:
-        chosen, frame = _first_with_data(reader, names, name, listing)
-        if chosen != names[0]:
-            notes.append(f"sheet {names[0]!r} has no data (or is hidden); read {chosen!r}")
+
+        def survey(sheet_name: str) -> SheetSurvey:
+            try:
+                loaded = _load(reader, sheet_name, name)
+            except InputFileError as exc:
+                return SheetSurvey(sheet_name, None, True, failure=exc)
+            if loaded is None:
+                return SheetSurvey(
+                    sheet_name, None, True, empty_reason=_empty_reason(path, fmt, sheet_name)
+                )
+            return SheetSurvey(sheet_name, loaded[0], loaded[3], blank=loaded[1], frame=loaded)
+
+        picked = choose_sheet(names, survey, header_score, name)
+        chosen, frame = picked.name, picked.frame
+        notes.extend(picked.notes)
+    assert frame is not None
     notes.append(f"sheet {chosen!r} ({names.index(chosen) + 1} of {len(names)}: {listing})")
-    rows, blank, offset, _ = frame
+    rows, blank, offset, _, table = frame
+    overlay = _overlay(path, name, fmt, chosen, rows)
+    overlay.apply(rows, blank)
+    notes.extend(overlay.notes)
+    return WorkbookTable(
+        rows,
+        blank,
+        chosen,
+        names,
+        notes,
+        offset,
+        overlay.problems,
+        overlay.merged,
+        frozenset(overlay.hidden),
+        overlay.filtered,
+        _only_numeric(overlay.later, table, offset) if overlay.later else None,
+    )
+
+
+def _overlay(path: Path, name: str, fmt: str, sheet_name: str, rows: list[list[str]]) -> Overlay:
     if fmt in {"xlsx", "xlsm"}:
-        patched = _patch_formula_cells(path, chosen, rows, blank)
-        notes.extend(patched.notes)
-        return WorkbookTable(
-            rows, blank, chosen, names, notes, offset, patched.problems, patched.merged
-        )
-    return WorkbookTable(rows, blank, chosen, names, notes, offset)
+        from batchcount.read.xlsx_parts import xlsx_overlay
+
+        return xlsx_overlay(path, sheet_name, rows)
+    if fmt == "xls":
+        from batchcount.read.xls_parts import xls_overlay
+
+        return xls_overlay(path, name, sheet_name, rows)
+    if fmt == "ods":
+        from batchcount.read.ods_parts import ods_overlay
+
+        return ods_overlay(path, sheet_name, rows)
+    return Overlay()
 
 
-def _unreadable(name: str, fmt: str, ext: str, exc: Exception) -> str:
+def _empty_reason(path: Path, fmt: str, sheet_name: str) -> str | None:
+    """Why a sheet calamine reads as empty is not empty (only error cells, unsaved formulas)."""
+    if fmt in {"xlsx", "xlsm"}:
+        from batchcount.read.xlsx_parts import empty_sheet_reason
+
+        return empty_sheet_reason(path, sheet_name)
+    if fmt == "xls":
+        from batchcount.read.xls_parts import empty_sheet_reason as xls_reason
+
+        return xls_reason(path, sheet_name)
+    if fmt == "ods":
+        from batchcount.read.ods_parts import empty_sheet_reason as ods_reason
+
+        return ods_reason(path, sheet_name)
+    return None
+
+
+def _unreadable(name: str, fmt: str, ext: str, exc: BaseException) -> str:
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
     if fmt == "xls" and ext in {".xlsx", ".xlsm"}:
         return (
@@ -105,12 +198,13 @@ def _unreadable(name: str, fmt: str, ext: str, exc: Exception) -> str:
         )
     if fmt == "xls":
         return (
-            f"{name} could not be read as an Excel 97-2003 workbook ({detail}); if it is "
-            "password-protected remove the password, then save it in Excel as .xlsx and retry"
+            f"{name} could not be read as an Excel 97-2003 workbook ({detail}); it may be "
+            "damaged or password-protected: remove any password, then open it in Excel or "
+            "LibreOffice, save it as .xlsx and retry"
         )
     return (
         f"{name} could not be read as {_FORMAT_WORDS[fmt]} ({detail}); it may be damaged: "
-        "open it in Excel, save it again (or as .csv) and retry"
+        "open it in Excel or LibreOffice, save it as .xlsx (or .csv) and retry"
     )
 
 
@@ -133,33 +227,9 @@ def _match_sheet(wanted: str, names: list[str], name: str) -> str:
     )
 
 
-_Frame = tuple[list[list[str]], list[bool], int, bool]  # rows, blank, column offset, visible
-
-
-def _first_with_data(
-    reader: fastexcel.ExcelReader, names: list[str], name: str, listing: str
-) -> tuple[str, _Frame]:
-    hidden: tuple[str, _Frame] | None = None
-    failure: InputFileError | None = None
-    for sheet_name in names:
-        try:
-            frame = _load(reader, sheet_name, name)
-        except InputFileError as exc:
-            failure = failure or exc  # one odd sheet should not hide the others
-            continue
-        if frame is None:
-            continue
-        if frame[3]:
-            return sheet_name, frame
-        hidden = hidden or (sheet_name, frame)
-    if hidden is not None:
-        return hidden  # only hidden sheets have data: better than refusing
-    if failure is not None:
-        raise failure
-    raise InputFileError(
-        f"{name} has no data: its sheets ({listing}) are all empty; put the segments on a "
-        "sheet with a header row and save again"
-    )
+# rows, blank, column offset, visible, the frame as read (text)
+_Frame = tuple[list[list[str]], list[bool], int, bool, pl.DataFrame]
+_NUMERIC = r"^\s*-?[0-9.]+([eE][-+]?[0-9]+)?\s*$|^[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def _has_data(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> bool:
@@ -173,16 +243,20 @@ def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame |
     """Rows from spreadsheet row 1 as text, padded to Excel's columns; None if empty."""
     try:
         # skip_rows=0 keeps leading blank rows, so row i of the frame is spreadsheet row i + 1.
-        ws = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
-        columns = ws.available_columns()
-        offset = columns[0].absolute_index if columns else 0
-        visible = ws.visible == "visible"
-        frame = ws.to_polars()
-    except Exception as exc:  # calamine raises several types; all mean "cannot read"
+        with _panics_muted():
+            ws = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
+            columns = ws.available_columns()
+            offset = columns[0].absolute_index if columns else 0
+            visible = ws.visible == "visible"
+            frame = ws.to_polars()
+    except BaseException as exc:  # calamine raises several types, and panics on some files
+        if not is_reader_failure(exc):
+            raise
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InputFileError(
-            f"sheet {sheet_name!r} of {name} could not be read ({detail}); open the file in "
-            "Excel, save it again (or save that sheet as .csv) and retry"
+            f"sheet {sheet_name!r} of {name} could not be read; the file may be damaged "
+            f"({detail}). Open it in Excel or LibreOffice, save it as .xlsx (or save that "
+            "sheet as .csv) and retry"
         ) from None
     if frame.width == 0 or frame.height == 0:
         return None
@@ -194,153 +268,28 @@ def _load(reader: fastexcel.ExcelReader, sheet_name: str, name: str) -> _Frame |
     )
     if all(blank):
         return None
+    text = frame
     if offset:
         pads = [pl.lit("").alias(f"__pad{i}") for i in range(offset)]
         frame = frame.select([*pads, pl.all()])
     rows = [list(r) for r in frame.rows()]
-    return rows, blank, offset, visible
+    return rows, blank, offset, visible, text
 
 
-class _Patched(NamedTuple):
-    notes: list[str]
-    problems: dict[tuple[int, int], str]
-    merged: list[Merged]
+def _only_numeric(later: DisplayLater, frame: pl.DataFrame, offset: int) -> DisplayLater:
+    """`later`, asked only for the columns holding a number or a date as calamine reads
+    them: a column of text shows the same whatever its format, and costs no lookup."""
 
+    def shown(columns: set[int]) -> dict[tuple[int, int], str]:
+        names = [
+            frame.columns[c - offset] for c in sorted(columns) if 0 <= c - offset < frame.width
+        ]
+        if not names:
+            return {}
+        found = frame.select(pl.col(names).str.contains(_NUMERIC).any()).row(0)
+        numeric = {
+            offset + frame.columns.index(n) for n, flag in zip(names, found, strict=True) if flag
+        }
+        return later(numeric) if numeric else {}
 
-_NO_VALUE = (
-    "is a formula with no saved value, so it reads as empty; open the file in Excel and save "
-    "it (Excel stores the results), then retry"
-)
-
-
-def _patch_formula_cells(
-    path: Path, sheet_name: str, rows: list[list[str]], blank: list[bool]
-) -> _Patched:
-    """Show error cells as Excel does (#N/A); find formulas without a saved value and merges.
-
-    calamine reads all three as empty; an empty cell would silently drop a filter from a
-    request, so each comes back as a cell problem (the row is refused if the column is sent).
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            part = _sheet_part(archive, sheet_name)
-            xml = archive.read(part) if part else b""
-    except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError):
-        return _Patched([], {}, [])
-    missing, errors = _scan_cells(xml)
-    problems: dict[tuple[int, int], str] = {}
-    for (row, col), text in errors.items():
-        if row < len(rows) and col < len(rows[row]) and not rows[row][col]:
-            rows[row][col] = text
-            blank[row] = False
-        problems[(row, col)] = f"shows the Excel error {text}; fix the formula in Excel"
-    for where in missing:
-        if where is None:
-            continue  # a cell without its r="A1" reference: counted in the note only
-        row, col = where
-        if row < len(rows) and col < len(rows[row]) and not rows[row][col]:
-            problems[where] = _NO_VALUE
-    notes = []
-    if errors:
-        kinds = ", ".join(sorted(set(errors.values())))
-        cells = "1 cell shows" if len(errors) == 1 else f"{len(errors)} cells show"
-        notes.append(f"{cells} an Excel error ({kinds}); fix them in Excel")
-    if missing:
-        cells = "1 formula cell" if len(missing) == 1 else f"{len(missing)} formula cells"
-        notes.append(f"{cells} had no saved value; open and save the file in Excel")
-    return _Patched(notes, problems, _merged_ranges(xml))
-
-
-_MERGE_RE = re.compile(
-    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"'
-)
-_MAX_MERGED = 10_000  # a hostile sheet may declare millions; later ones are ignored
-
-
-def _merged_ranges(xml: bytes) -> list[Merged]:
-    # <mergeCells> follows <sheetData>: search only the tail of the part
-    at = xml.find(b"mergeCell", max(0, xml.rfind(b"sheetData>")))
-    if at < 0:
-        return []
-    ranges: list[Merged] = []
-    for match in _MERGE_RE.finditer(xml, max(0, at - 16)):
-        col0, row0, col1, row1 = match.groups()
-        c0, c1, r0, r1 = _col(col0), _col(col1), int(row0) - 1, int(row1) - 1
-        ref = (col0 + row0 + b":" + col1 + row1).decode()
-        ranges.append(Merged(min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1), ref))
-        if len(ranges) >= _MAX_MERGED:
-            break
-    return ranges
-
-
-def _col(letters: bytes) -> int:
-    """0-based column of Excel letters: b"A" -> 0."""
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col - 1
-
-
-def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
-    book = ET.fromstring(archive.read("xl/workbook.xml"))
-    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rel_id = None
-    for element in book.iter():
-        if element.tag.endswith("}sheet") and element.get("name") == sheet_name:
-            rel_id = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
-    for element in rels.iter():
-        if rel_id is not None and element.get("Id") == rel_id:
-            target = element.get("Target") or ""
-            if target.startswith("/"):
-                return target[1:]
-            return posixpath.normpath(posixpath.join("xl", target))
-    return None
-
-
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
-_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
-
-
-def _scan_cells(
-    xml: bytes,
-) -> tuple[list[tuple[int, int] | None], dict[tuple[int, int], str]]:
-    """([(row0, col0) or None of formulas without a cached value], {(row0, col0): error})."""
-    found = re.search(rb"<(\w+:)?sheetData\b", xml)
-    if found is None:
-        return [], {}
-    raw_prefix = found.group(1) or b""
-    if b"<" + raw_prefix + b"f" not in xml and b't="e"' not in xml:
-        return [], {}  # the usual case: a plain literal search, no regex over the whole part
-    prefix = re.escape(raw_prefix)
-    formula = re.compile(b"<" + prefix + rb"f[\s>/]")
-    value = re.compile(b"<" + prefix + rb"v(?:\s[^>]*)?>(.*?)</" + prefix + b"v>", re.S)
-    cell_open = b"<" + raw_prefix + b"c "
-    cell_close = b"</" + raw_prefix + b"c>"
-    marks = [m.start() for m in formula.finditer(xml)]
-    at = xml.find(b' t="e"')
-    while at >= 0:
-        marks.append(at)
-        at = xml.find(b' t="e"', at + 1)
-    missing: list[tuple[int, int] | None] = []
-    errors: dict[tuple[int, int], str] = {}
-    seen: set[int] = set()
-    for mark in sorted(marks):
-        start = xml.rfind(cell_open, 0, mark + 1)
-        if start < 0 or start in seen:
-            continue
-        seen.add(start)
-        head_end = xml.find(b">", start)
-        end = xml.find(cell_close, start)
-        if xml[head_end - 1 : head_end] == b"/" or end < mark:
-            continue  # self-closing cell, or the mark is not inside this cell
-        head, body = xml[start:head_end], xml[head_end + 1 : end]
-        typed = _CELL_TYPE.search(head)
-        kind = typed.group(1) if typed else b"n"
-        cached = value.search(body)
-        ref = _CELL_REF.search(head)  # optional in the format: other writers may omit it
-        where = (int(ref.group(2)) - 1, _col(ref.group(1))) if ref else None
-        if kind == b"e" and cached and cached.group(1) and where is not None:
-            errors[where] = cached.group(1).decode("utf-8", "replace")
-        if formula.search(body) and (cached is None or (not cached.group(1) and kind != b"str")):
-            missing.append(where)
-    return missing, errors
+    return shown
