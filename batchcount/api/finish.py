@@ -15,7 +15,8 @@ from batchcount.errors import (
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
-from batchcount.output.columns import ResultRow
+from batchcount.output.columns import ExtraColumn, ResultRow
+from batchcount.output.compare import COMPARE_COLUMNS, Comparison
 from batchcount.output.report import outcome_lines
 from batchcount.output.results import Tally, run_rows_out
 from batchcount.output.workbook import Summary, write_output
@@ -36,17 +37,28 @@ def finish(
     *,
     journal: Path | None = None,
     sink: RunSink | None = None,
+    compare: Comparison | None = None,
+    not_reached: str | None = None,
 ) -> int:
     """Write the Results to `output` (None: no file, the Python API's default) and hand them
-    to `sink`; `journal` is named in the Summary when it is not beside the output."""
+    to `sink`; `journal` is named in the Summary when it is not beside the output.
+    `compare` (--compare) adds its columns and Summary lines; `not_reached` is the message
+    of rows not sent, when the stop needs other words than "rerun to resume"."""
     stop_reason = report.stop_reason
-    not_reached = (
-        f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
-    )
+    if not_reached is None:
+        not_reached = (
+            f"not sent: {stop_reason}; rerun the same command to resume"
+            if stop_reason
+            else "not sent"
+        )
     tally = Tally.empty()
     rows = run_rows_out(
         prepared.plan, prepared.sheet.rows, report.outcomes, entries, not_reached, test_mode, tally
     )
+    extra_columns: tuple[ExtraColumn, ...] = ()
+    if compare is not None:
+        rows = compare.annotate(prepared.plan.rows, rows)
+        extra_columns = COMPARE_COLUMNS
     kept: list[ResultRow] = []
     if sink is not None:
         rows = _keeping(rows, kept)
@@ -69,20 +81,25 @@ def finish(
             stop_reason,
             started,
             tally.possibly_billed,
-            summary_extra,
+            summary_extra + (compare.summary_lines(test_mode) if compare else []),
         ),
+        extra_columns,
     )
     shown = None if output is None else str(output)
     for line in outcome_lines(
         tally.by_status, tally.leads, tally.spent, report.spent, shown, stop_reason, test_mode
     ):
         ui.info(line)
+    if compare is not None:
+        workbook = output is not None and output.suffix.lower() != ".csv"
+        for line in compare.lines(test_mode, in_summary=workbook):
+            ui.info(line)
     code = report.exit_code
     if code is None:
         code = EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
     if sink is not None:
         headers = prepared.sheet.headers
-        sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent))
+        sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent, extra_columns))
     return code
 
 
@@ -91,13 +108,14 @@ def _results_out(
     headers: list[str],
     rows: Iterator[ResultRow],
     summary: Callable[[], Summary],
+    extra_columns: Sequence[ExtraColumn] = (),
 ) -> None:
     if output is None:
         for _ in rows:  # no file: the rows still fill the tally (and the sink)
             pass
         return
     remove_stale_temp_files(output)
-    write_output(output, headers, rows, summary)
+    write_output(output, headers, rows, summary, extra_columns)
 
 
 def _keeping(rows: Iterator[ResultRow], kept: list[ResultRow]) -> Iterator[ResultRow]:

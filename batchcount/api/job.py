@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from batchcount.api.account import account, endpoint
+from batchcount.api.canary import canary_size, check_canary, count_jobs
+from batchcount.api.compare import check_compare, load_comparison
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.options import (
     UI,
@@ -31,7 +33,7 @@ from batchcount.net.client import (
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.net.throttle import Throttle
-from batchcount.output.report import estimate_lines, input_lines, problem_lines
+from batchcount.output.report import input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
 from batchcount.store.journal import Entry, Journal, exclusive, remove_journal
@@ -42,6 +44,8 @@ __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
+    check_canary(options.canary)
+    check_compare(options.compare)
     started = datetime.now()
     output = output_path(options) if options.workbook else None
     prepared = prepare(options.inputs)
@@ -88,6 +92,7 @@ def _run_with_journal(
     started: datetime,
 ) -> int:
     mode = prepared.mode
+    comparison = load_comparison(options.compare, prepared)  # a bad file: exit 2, nothing sent
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
     crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
@@ -144,27 +149,37 @@ def _run_with_journal(
                 price, source = fallback_price(mode, options.price)
                 balance = None
             est = estimate(plan, price, source, done)
-            for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
+            canary, notes = canary_size(options.canary, len(todo), options.yes, price)
+            quote = Quote.of(
+                est, mode, balance, client.test_mode, crashed, canary=0 if options.yes else canary
+            )
+            for line in quote.lines() + notes:
                 ui.info(line)
-            quote = Quote.of(est, mode, balance, client.test_mode, crashed)
             if todo and not options.yes and not ui.approve(quote):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
-            report = RunReport()
+            report, not_reached = RunReport(), None
             if todo:
-                runner = Runner(
-                    client,
-                    journal,
-                    mode,
-                    options.concurrency,
-                    price,
-                    options.max_cost,
-                    options.grace,
-                    ui.progress,
-                    on_notice=ui.info,
+                report, not_reached = count_jobs(
+                    todo,
+                    canary,
+                    lambda: Runner(
+                        client,
+                        journal,
+                        mode,
+                        options.concurrency,
+                        price,
+                        options.max_cost,
+                        options.grace,
+                        ui.progress,
+                        on_notice=ui.info,
+                    ),
+                    ui,
+                    yes=options.yes,
+                    prepared=prepared,
+                    quote=quote,
+                    test_mode=lambda: client.test_mode,
                 )
-                report = runner.run(todo)
-                ui.progress_done()
             test_mode = client.test_mode or report.test_mode
         finally:
             client.close()
@@ -180,6 +195,8 @@ def _run_with_journal(
         ui,
         journal=options.journal,
         sink=options.sink,
+        compare=comparison,
+        not_reached=not_reached,
     )
 
 

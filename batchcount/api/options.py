@@ -34,6 +34,8 @@ class RunOptions:
     price: float | None = None
     fresh: bool = False
     grace: float = 5.0
+    compare: Path | None = None  # --compare: an earlier output to set the counts beside
+    canary: int | None = None  # --canary N: count N first, then ask again before the rest
     # The Python API: `workbook=False` writes no output file (`output` is then unused);
     # `journal` puts the journal there instead of beside the output; `sink` receives the
     # Results rows and how the run ended.

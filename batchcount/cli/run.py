@@ -79,6 +79,20 @@ from batchcount.cli.ui import TerminalUI
     help="Price per realtime request if the account's tier cannot be read.",
 )
 @click.option("--fresh", is_flag=True, help="Forget the journal and start over (asks first).")
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    metavar="PREVIOUS.xlsx",
+    help="An earlier batchcount output: add previous_count, previous_counted_at, change and "
+    "change_pct, matched by segment; the Summary lists the biggest movers and gone segments.",
+)
+@click.option(
+    "--canary",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Count the first N billable requests, show their counts, and ask again before "
+    "the rest (with --yes: go on unless one failed).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(**kwargs: Any) -> None:
     """Count every segment in INPUT and write the annotated workbook.
@@ -109,6 +123,8 @@ def run(**kwargs: Any) -> None:
         max_cost=kwargs["max_cost"],
         price=kwargs["price"],
         fresh=kwargs["fresh"],
+        compare=kwargs["compare"],
+        canary=kwargs["canary"],
     )
     ui = TerminalUI(kwargs["quiet"])
     try:
