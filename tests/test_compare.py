@@ -243,3 +243,54 @@ def test_python_api_compare(server: SandboxServer, tmp_path: Path) -> None:
     assert frame["change"].to_list() == [0, 0, None, None]
     assert frame["previous_count"][0] == frame["results_count"][0]
     assert ["new since previous" in m for m in frame["message"]] == [False, False, True, True]
+
+
+def test_check_compare_says_what_matches_without_sending(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    previous = tmp_path / "before.xlsx"
+    src = write_xlsx(tmp_path / "in.xlsx", JANUARY[:3], HEADERS)
+    assert cli("run", str(src), "-o", str(previous), "--yes", server=server).returncode == 0
+    now = write_xlsx(tmp_path / "now.xlsx", [JANUARY[2], JANUARY[1], JANUARY[3]], HEADERS)
+    report = tmp_path / "report.xlsx"
+    done = cli("check", str(now), "--compare", str(previous), "--report", str(report))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Compared with before.xlsx: 2 segments with a previous count, 1 row new since "
+        "previous, 1 segment gone" in done.stdout
+    )
+    assert "gone: row 2 of the previous input, DACH CTOs" in done.stdout
+    rows = results(report)
+    assert [r["status"] for r in rows] == ["skipped"] * 3
+    assert isinstance(rows[0]["previous_count"], int) and rows[0]["change"] is None
+    assert "new since previous" in str(rows[2]["message"])
+    assert summary(report)["Segments with a previous count"] == "2"
+
+
+def test_result_columns_are_found_by_name_the_last_of_each(tmp_path: Path) -> None:
+    """An input column may be called `status` or `request`: the result columns follow the
+    input's own, so the last column of each name is the one read."""
+    from batchcount.read.previous import read_previous
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Results"
+    ws.append(["Segment", "status", "request", "source_row", "results_count", "status",
+               "amount_charged", "counted_at", "source", "message", "request"])  # fmt: skip
+    body = '{"job_titles": ["CTO"]}'
+    ws.append(["A", "draft", "n/a", 2, 120, "ok", 0.04, datetime(2026, 3, 1, 9, 30), "new", "",
+               body])  # fmt: skip
+    ws.append(["B", "", "", 3, None, "failed", None, None, "", "(500)", body])
+    ws.append(["C", "", "", 4, "n/a", "ok", None, "yesterday", "", "", "{not json"])
+    path = tmp_path / "prev.xlsx"
+    wb.save(path)
+    previous = read_previous(path, label_header="Segment")
+    first, second, third = previous.rows
+    assert (first.request, first.status, first.results_count) == (body, "ok", 120)
+    assert first.source_row == 2 and first.label == "A" and first.line == 2
+    assert first.counted_at is not None and first.counted_at.isoformat() == (
+        "2026-03-01T09:30:00+00:00"
+    )
+    assert (second.status, second.results_count, second.counted_at) == ("failed", None, None)
+    assert (third.results_count, third.counted_at) == (None, None)  # unreadable cells: none
+    assert previous.mode is None and previous.test_mode is None  # no Summary sheet

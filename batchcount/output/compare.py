@@ -104,11 +104,20 @@ class Comparison:
         dates = [r.counted_at for r in self.by_fp.values() if r.counted_at is not None]
         self.dates: tuple[datetime, datetime] | None = (min(dates), max(dates)) if dates else None
         current = {p.fingerprint for p in planned if p.fingerprint is not None}
-        self.gone = [fp for fp in self.by_fp if fp not in current]
-        self.compared = 0  # distinct segments with a count on both sides
+        # What matching alone tells (before anything is counted; `check --compare` too).
+        self.new_rows = sum(
+            1 for p in planned if p.fingerprint is not None and p.fingerprint not in self.by_fp
+        )
+        matched = [self.by_fp[fp] for fp in current if fp in self.by_fp]
+        self.matched = sum(1 for p in matched if _counted(p))  # distinct, with a count there
+        self.not_compared = len(matched) - self.matched  # distinct, not ok there: no count
+        # A previous `invalid` row was never a counted segment (its body lacks the bad
+        # value): it cannot be gone.
+        self.gone = [
+            fp for fp, p in self.by_fp.items() if fp not in current and p.status != "invalid"
+        ]
+        self.compared = 0  # distinct segments with a count on both sides (after the run)
         self.changed = 0
-        self.not_compared = 0  # distinct segments whose previous row was not ok
-        self.new_rows = 0
         self._movers: list[Mover] = []
         self._seen: set[str] = set()
 
@@ -128,10 +137,8 @@ class Comparison:
         self._seen.add(fp)
         prev = self.by_fp.get(fp)
         if prev is None:
-            self.new_rows += 1
             return dataclasses.replace(row, message=_joined(row.message, NEW_SINCE))
-        if prev.status != "ok" or prev.results_count is None:
-            self.not_compared += first
+        if not _counted(prev) or prev.results_count is None:
             state = prev.status or "not counted"
             note = f"not compared: the previous output's row {prev.line} was {state}"
             return dataclasses.replace(row, message=_joined(row.message, note))
@@ -173,7 +180,7 @@ class Comparison:
             out.append(Gone(prev.source_row or prev.line, clip(label, 40), prev))
         return out
 
-    def warnings(self, test_mode: bool) -> list[str]:
+    def warnings(self, test_mode: bool | None) -> list[str]:
         name = self.previous.path.name
         out = []
         if self.previous.mode and self.previous.mode != self.mode:
@@ -181,7 +188,8 @@ class Comparison:
                 f"{name} counted in {self.previous.mode} mode and this run in {self.mode} "
                 "mode: the two modes count differently, so changes may come from that"
             )
-        if self.previous.test_mode is not None and self.previous.test_mode != test_mode:
+        known = self.previous.test_mode is not None and test_mode is not None
+        if known and self.previous.test_mode != test_mode:
             which = "fictional (test mode)" if self.previous.test_mode else "live"
             now = "fictional (test mode)" if test_mode else "live"
             out.append(f"{name} holds {which} counts and this run {now} ones: not comparable")
@@ -202,6 +210,19 @@ class Comparison:
         parts.append(f"{_n(len(self.gone), 'segment')} gone")
         return ", ".join(parts)
 
+    def check_lines(self) -> list[str]:
+        """For `check --compare`: what matched, before anything is counted."""
+        parts = [f"{_n(self.matched, 'segment')} with a previous count"]
+        if self.not_compared:
+            parts.append(f"{self.not_compared:,} without one (not ok there)")
+        parts.append(f"{_n(self.new_rows, 'row')} new since previous")
+        parts.append(f"{_n(len(self.gone), 'segment')} gone")
+        out = [f"Compared with {self.previous.path.name}: {', '.join(parts)}"]
+        out += [f"  Warning: {w}" for w in self.warnings(None)]
+        for gone in self.gone_list(SHOWN):
+            out.append(f"  gone: row {gone.row} of the previous input, {gone.label}: {gone.text()}")
+        return out
+
     def lines(self, test_mode: bool, in_summary: bool) -> list[str]:
         """For the terminal, after the run."""
         out = [f"Compared with {self.previous.path.name}: {self.totals()}"]
@@ -214,24 +235,32 @@ class Comparison:
             out.append(f"  (the {TOP} biggest movers and gone segments are in the Summary sheet)")
         return out
 
-    def summary_lines(self, test_mode: bool) -> list[tuple[str, str]]:
-        """Extra (label, value) lines for the Summary sheet."""
+    def summary_lines(self, test_mode: bool | None, counted: bool = True) -> list[tuple[str, str]]:
+        """Extra (label, value) lines for the Summary sheet; `counted` False (check): only
+        what matching tells, no changes."""
         name = self.previous.path.name
         if self.dates is not None:
             first, last = (f"{d:%Y-%m-%d}" for d in self.dates)
             name += f" (counted {first})" if first == last else f" (counted {first} to {last})"
-        lines: list[tuple[str, str]] = [
-            ("Compared with", name),
-            ("Segments compared", f"{self.compared:,}"),
-            ("Segments changed", f"{self.changed:,}"),
+        lines: list[tuple[str, str]] = [("Compared with", name)]
+        if counted:
+            lines.append(("Segments compared", f"{self.compared:,}"))
+            lines.append(("Segments changed", f"{self.changed:,}"))
+        else:
+            lines.append(("Segments with a previous count", f"{self.matched:,}"))
+        lines += [
             ("Not compared (not ok in the previous output)", f"{self.not_compared:,}"),
             ("Rows new since previous", f"{self.new_rows:,}"),
             ("Segments gone since previous", f"{len(self.gone):,}"),
         ]
         lines += [("Comparison warning", w) for w in self.warnings(test_mode)]
         sections = (
-            ("Biggest movers by change", self.by_change()),
-            ("Biggest movers by %", self.by_pct()),
+            (
+                ("Biggest movers by change", self.by_change()),
+                ("Biggest movers by %", self.by_pct()),
+            )
+            if counted
+            else ()
         )
         for title, movers in sections:
             lines.append((f"{title} (previous -> now)", "" if movers else "none"))
@@ -242,6 +271,10 @@ class Comparison:
             lines.append((f"Gone since previous{more}: previous input row", "previous count"))
             lines += [(f"{i}. row {g.row}: {g.label}", g.text()) for i, g in enumerate(gone, 1)]
         return lines
+
+
+def _counted(prev: PreviousRow) -> bool:
+    return prev.status == "ok" and prev.results_count is not None
 
 
 def _n(count: int, noun: str) -> str:

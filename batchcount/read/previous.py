@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +46,6 @@ class PreviousRow:
 class PreviousOutput:
     path: Path
     rows: list[PreviousRow]
-    headers: list[str]  # the previous input's own columns (before the result columns)
     mode: str | None  # from its Summary sheet, None if unknown
     test_mode: bool | None  # from its Summary sheet, None if unknown
 
@@ -110,7 +110,13 @@ def read_previous(path: Path, label_header: str | None = None) -> PreviousOutput
     try:
         reader = fastexcel.read_excel(path)
         names = list(reader.sheet_names)
-        header = _header(reader, names, flag)
+        if RESULTS_SHEET not in names:
+            shown = ", ".join(names[:8]) or "none"
+            raise InputFileError(
+                f"{flag} is not a batchcount output: it has no {RESULTS_SHEET!r} sheet "
+                f"(sheets: {shown}); give {_WHAT}, not the input sheet"
+            )
+        table = _Table.load(reader, label_header)
     except (InputFileError, UsageError):
         raise
     except Exception as exc:  # calamine raises several types; all mean "cannot read"
@@ -118,99 +124,124 @@ def read_previous(path: Path, label_header: str | None = None) -> PreviousOutput
         raise InputFileError(
             f"{flag} could not be read ({detail}); open it in Excel, save it again and retry"
         ) from None
-    where = {name: i for i, name in enumerate(header)}  # the last column of each name wins
-    missing = [name for name in REQUIRED if name not in where]
+    missing = [name for name in REQUIRED if name not in table.where]
     if missing:
         raise InputFileError(
             f"{flag} is not a batchcount output: its Results sheet has no "
             f"{' or '.join(repr(m) for m in missing)} column; give {_WHAT} (not the input "
             "sheet, and not a copy whose columns were renamed or removed)"
         )
-    first_result = where.get("source_row", where["results_count"])
-    inputs = header[:first_result]
-    label_index = None
-    if label_header is not None and label_header in inputs:
-        label_index = inputs.index(label_header)
-    try:
-        rows = _rows(reader, where, label_index)
-    except Exception as exc:
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise InputFileError(
-            f"{flag}: its Results sheet could not be read ({detail}); open it in Excel, "
-            "save it again and retry"
-        ) from None
     mode, test_mode = _summary(reader, names)
-    return PreviousOutput(path, rows, inputs, mode, test_mode)
+    return PreviousOutput(path, table.rows(), mode, test_mode)
 
 
-def _header(reader: Any, names: list[str], flag: str) -> list[str]:
-    if RESULTS_SHEET not in names:
-        shown = ", ".join(names[:8]) or "none"
-        raise InputFileError(
-            f"{flag} is not a batchcount output: it has no {RESULTS_SHEET!r} sheet (sheets: "
-            f"{shown}); give {_WHAT}, not the input sheet"
-        )
-    frame = reader.load_sheet(RESULTS_SHEET, header_row=None, n_rows=1, dtypes="string")
-    table = frame.to_polars()
-    if table.height == 0:
-        return []
-    return ["" if v is None else str(v).strip() for v in table.row(0)]
+_WANTED = ("request", "results_count", "status", "counted_at", "source_row")
 
 
-def _rows(reader: Any, where: dict[str, int], label_index: int | None) -> list[PreviousRow]:
-    wanted = {"request": "string", "results_count": "float", "status": "string"}
-    wanted |= {"counted_at": "datetime", "source_row": "float"}
-    present = {name: where[name] for name in wanted if name in where}
-    columns = sorted(set(present.values()) | ({label_index} if label_index is not None else set()))
-    dtypes = {where[name]: kind for name, kind in wanted.items() if name in where}
-    if label_index is not None:
-        dtypes[label_index] = "string"
-    sheet = reader.load_sheet(
-        RESULTS_SHEET, header_row=None, skip_rows=1, use_columns=columns, dtypes=dtypes
-    )
-    table = sheet.to_polars()
-    series = {index: table.to_series(i).to_list() for i, index in enumerate(columns)}
-    blank: list[Any] = [None] * table.height
+class _Table:
+    """The wanted columns of the Results sheet, in ONE pass of calamine over the sheet (it
+    parses the whole sheet on every load, so the header is not read separately): a callable
+    picks them by header as calamine meets them. Repeated headers come back renamed
+    ("status_1"); a result column is the last of its name, as it follows the input's own."""
 
-    def column(name: str) -> list[Any]:
-        return series[present[name]] if name in present else blank
+    def __init__(self, columns: dict[int, list[Any]], where: dict[str, int], height: int) -> None:
+        self.columns = columns  # column index -> cells (text or None)
+        self.where = where  # result column / "label" -> column index
+        self.height = height
 
-    labels = series[label_index] if label_index is not None else blank
-    out: list[PreviousRow] = []
-    for i, (request, count, status, when, source_row, label) in enumerate(
-        zip(
-            column("request"),
-            column("results_count"),
-            column("status"),
-            column("counted_at"),
-            column("source_row"),
-            labels,
-            strict=True,
-        )
-    ):
-        number = _whole(count)
-        if "status" in present:
-            state = (status or "").strip().lower()
-        else:  # an output without the column: a count means it was answered
-            state = "ok" if number is not None else ""
-        out.append(
-            PreviousRow(
-                line=i + 2,
-                source_row=_whole(source_row),
-                request=(request or "").strip(),
-                results_count=number,
-                status=state,
-                counted_at=when.replace(tzinfo=UTC) if isinstance(when, datetime) else None,
-                label=(label or "").strip(),
+    @classmethod
+    def load(cls, reader: Any, label_header: str | None) -> _Table:
+        seen: list[tuple[int, str]] = []
+
+        def pick(info: Any) -> bool:
+            name = str(info.name)
+            keep = _base(name) in _WANTED or name == label_header
+            if keep:
+                seen.append((int(info.index), name))
+            return keep
+
+        sheet = reader.load_sheet(RESULTS_SHEET, header_row=0, use_columns=pick, dtypes="string")
+        frame = sheet.to_polars()
+        seen.sort()
+        columns = {index: frame.to_series(i).to_list() for i, (index, _) in enumerate(seen)}
+        where: dict[str, int] = {}
+        for index, name in seen:
+            if _base(name) in _WANTED:
+                where[_base(name)] = index  # in column order: the last of each name wins
+        first_result = min(where.values(), default=0)
+        labels = [i for i, name in seen if name == label_header and i < first_result]
+        if labels:
+            where["label"] = labels[0]
+        return cls(columns, where, frame.height)
+
+    def column(self, name: str) -> list[Any]:
+        index = self.where.get(name)
+        return self.columns[index] if index is not None else [None] * self.height
+
+    def rows(self) -> list[PreviousRow]:
+        has_status = "status" in self.where
+        out: list[PreviousRow] = []
+        for i, (request, count, status, when, source_row, label) in enumerate(
+            zip(
+                self.column("request"),
+                self.column("results_count"),
+                self.column("status"),
+                self.column("counted_at"),
+                self.column("source_row"),
+                self.column("label"),
+                strict=True,
             )
-        )
-    return out
+        ):
+            number = _whole(count)
+            if has_status:
+                state = (status or "").strip().lower()
+            else:  # an output without the column: a count means it was answered
+                state = "ok" if number is not None else ""
+            out.append(
+                PreviousRow(
+                    line=i + 2,
+                    source_row=_whole(source_row),
+                    request=(request or "").strip(),
+                    results_count=number,
+                    status=state,
+                    counted_at=_when(when),
+                    label=(label or "").strip(),
+                )
+            )
+        return out
 
 
-def _whole(value: Any) -> int | None:
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return None
+_RENAMED = re.compile(r"(.+)_\d+")
+
+
+def _base(name: str) -> str:
+    """The header calamine renamed a repeated one from ("status_1" -> "status")."""
+    if name in _WANTED:
+        return name
+    renamed = _RENAMED.fullmatch(name)
+    return renamed.group(1) if renamed else name
+
+
+def _whole(text: Any) -> int | None:
+    """An integer from a cell's text ("2314", "2314.0"), else None."""
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return int(value) if math.isfinite(value) and value.is_integer() else None
+
+
+def _when(text: Any) -> datetime | None:
+    """A date-time cell as calamine writes it as text ("2026-11-03 14:05:09.123"), in UTC
+    (batchcount writes `counted_at` in UTC); None for anything else."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).strip()).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _summary(reader: Any, names: list[str]) -> tuple[str | None, bool | None]:
