@@ -8,13 +8,17 @@ rest; --yes goes on unless a canary request failed; --max-cost caps both phases 
 from __future__ import annotations
 
 import csv
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_compare import results
-from test_e2e import KEY, cli, summary, write_xlsx
+from test_e2e import KEY, _env, cli, summary, write_xlsx
 
 from batchcount.api.canary import DECLINED_MESSAGE
 from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
@@ -82,6 +86,41 @@ def test_declining_after_the_canary_then_rerun_pays_only_the_rest(
     snap = stats(server)
     assert snap["count_requests"] == BILLABLE  # the canary was not paid for again
     assert set(snap["answered_bodies"].values()) == {1}
+
+
+def test_ctrl_c_at_the_second_question_still_writes_the_workbook(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    src = write_xlsx(tmp_path / "in.xlsx", SEGMENTS, HEADERS)
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "batchcount", "run", str(src), "--canary", "2"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+            env=_env(server, KEY),
+        )
+        assert proc.stdin is not None
+        proc.stdin.write("y\n")  # the first question; the second is never answered
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while "Count the other 4 requests?" not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    text = log.read_text()
+    assert (
+        "Traceback" not in text and "Stopped early: interrupted (Ctrl-C) after the canary" in text
+    )
+    rows = results(tmp_path / "in.counted.xlsx")
+    assert [r["status"] for r in rows][:3] == ["ok", "ok", "skipped"]
+    assert "not sent: interrupted after the canary; rerun the same command" in str(
+        rows[2]["message"]
+    )
+    assert stats(server)["count_requests"] == 2
 
 
 def test_canary_with_yes_prints_the_table_and_goes_on(

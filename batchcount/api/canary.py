@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from batchcount.api.options import UI
 from batchcount.api.quote import Quote
-from batchcount.errors import EXIT_STOPPED, NotConfirmed, UsageError
+from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, NotConfirmed, UsageError
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.output.canary_table import CanaryRow, intro_lines, not_a_canary_line
 from batchcount.output.row_labels import filters_text, label_column, row_label
@@ -26,6 +26,9 @@ __all__ = ["CANARY_DECLINED", "canary_size", "check_canary", "count_jobs"]
 CANARY_DECLINED = "you stopped after the canary"
 DECLINED_MESSAGE = (
     "not sent: you stopped after the canary; rerun the same command to count the rest"
+)
+INTERRUPTED_MESSAGE = (
+    "not sent: interrupted after the canary; rerun the same command to count the rest"
 )
 
 
@@ -92,7 +95,13 @@ def count_jobs(
             "command to count the rest"
         )
         return _stopped(canary, why), message
-    if not yes and not _approved(ui, second_quote):
+    try:
+        go_on = yes or _approved(ui, second_quote)
+    except KeyboardInterrupt:  # Ctrl-C at the question: keep the canary's workbook too
+        ui.info("Interrupted at the question: the other requests were not sent.")
+        stopped = _stopped(canary, "interrupted (Ctrl-C) after the canary", EXIT_INTERRUPTED)
+        return stopped, INTERRUPTED_MESSAGE
+    if not go_on:
         ui.info(
             f"The other {len(rest)} requests were not sent. Rerun the same command to count "
             "them: the canary's answers are kept and not paid for again."
@@ -157,8 +166,8 @@ def _canary_rows(jobs: Sequence[Job], report: RunReport, prepared: Prepared) -> 
     return out
 
 
-def _stopped(report: RunReport, reason: str) -> RunReport:
-    return dataclasses.replace(report, stop_reason=reason, exit_code=EXIT_STOPPED)
+def _stopped(report: RunReport, reason: str, code: int = EXIT_STOPPED) -> RunReport:
+    return dataclasses.replace(report, stop_reason=reason, exit_code=code)
 
 
 def _merged(first: RunReport, second: RunReport) -> RunReport:

@@ -139,8 +139,11 @@ class Comparison:
         if prev is None:
             return dataclasses.replace(row, message=_joined(row.message, NEW_SINCE))
         if not _counted(prev) or prev.results_count is None:
-            state = prev.status or "not counted"
-            note = f"not compared: the previous output's row {prev.line} was {state}"
+            if prev.status == "ok":
+                why = "has no readable count (edited?)"
+            else:
+                why = f"was {prev.status or 'not counted'}"
+            note = f"not compared: the previous output's row {prev.line} {why}"
             return dataclasses.replace(row, message=_joined(row.message, note))
         values: list[Any] = [prev.results_count, prev.counted_at, None, None]
         if row.status == "ok" and row.results_count is not None:
