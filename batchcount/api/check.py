@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchcount.errors import UsageError
+from batchcount.output.compare import COMPARE_COLUMNS, Comparison
 from batchcount.output.report import input_lines, problem_lines, rows_line
 from batchcount.plan.estimate import Estimate, estimate, fallback_price, money
 from batchcount.plan.mapping import header_label
@@ -133,9 +134,10 @@ class CheckReport:
             f"estimated cost {money(est.cost)}",
         ]
 
-    def write(self, path: str | Path) -> Path:
+    def write(self, path: str | Path, compare: Comparison | None = None) -> Path:
         """Write the Results layout with invalid/skipped rows and their messages (and a
-        Summary), as `batchcount check --report` does. Returns the path written."""
+        Summary), as `batchcount check --report` does. Returns the path written.
+        `compare` (`check --compare`) adds the previous counts beside each row."""
         from batchcount.api.finish import build_summary
         from batchcount.output.presentation import Presentation
         from batchcount.output.results import Tally, check_rows_out
@@ -146,12 +148,23 @@ class CheckReport:
         tally = Tally.empty()
         shown = Presentation.of(prepared)
         rows = shown.watch(check_rows_out(prepared.plan, prepared.result_cells, tally))
+        if compare is not None:
+            rows = compare.annotate(prepared.plan.rows, rows)
         started = datetime.now()
         write_output(
             path,
             prepared.sheet.headers,
             rows,
-            lambda: build_summary(prepared, est, tally, False, "check only", started),
+            lambda: build_summary(
+                prepared,
+                est,
+                tally,
+                False,
+                "check only",
+                started,
+                extra=compare.summary_lines(None, counted=False) if compare else (),
+            ),
+            COMPARE_COLUMNS if compare is not None else (),
             chart_label=shown.chart_label,
             matrix=shown.matrix(counted=False),
         )

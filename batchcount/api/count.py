@@ -54,6 +54,8 @@ def count(
     max_retries: int = 5,
     fresh: bool = False,
     store: str | os.PathLike[str] | None = None,
+    compare: str | os.PathLike[str] | None = None,
+    canary: int | None = None,
     progress: ProgressArg = True,
     sheet: str | int | None = None,
     encoding: str | None = None,
@@ -92,6 +94,14 @@ def count(
     answer), `connect_timeout`, `max_retries`, `price` (per request when the account's tier
     cannot be read), `mode` ("realtime", the default, or "database"), `sheet`, `encoding`,
     `separator`, `allow_unknown`: as the command line's options of the same names.
+
+    `compare`: an earlier batchcount output (.xlsx) to set the counts beside, matched by
+    segment (as `--compare`): adds previous_count, previous_counted_at, change, change_pct.
+
+    `canary`: count the first N billable requests first, then call `confirm` a second time
+    with a `Quote` for the rest whose `.canary_results` holds the canary's answers (label,
+    filters, count); False stops there (`RunStopped`, the rest `skipped`; rerunning the same
+    call pays only for the rest). With `yes=True` it goes on unless a canary request failed.
 
     `progress`: True prints the command line's messages and a progress bar (a widget in
     Jupyter); a callable receives each `batchcount.Progress` instead; False is silent.
@@ -134,6 +144,8 @@ def count(
         max_cost=max_cost,
         price=price,
         fresh=bool(fresh),
+        compare=Path(compare).expanduser() if compare is not None else None,
+        canary=canary,
         workbook=out is not None,
         journal=journal,
         sink=finished.append,
@@ -153,7 +165,7 @@ def count(
 def _result(outcome: RunOutcome, key: str | None) -> pl.DataFrame:
     from batchcount.output.frame import results_frame
 
-    frame = results_frame(outcome.headers, outcome.rows)
+    frame = results_frame(outcome.headers, outcome.rows, outcome.extra_columns)
     if outcome.stop_reason:
         reason = _redacted_text(outcome.stop_reason, key)
         raise RunStopped(

@@ -17,7 +17,8 @@ from batchcount.errors import (
 )
 from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
-from batchcount.output.columns import ResultRow
+from batchcount.output.columns import ExtraColumn, ResultRow
+from batchcount.output.compare import COMPARE_COLUMNS, Comparison
 from batchcount.output.money_lines import receipt_lines, receipt_rows
 from batchcount.output.presentation import Presentation
 from batchcount.output.report import explode_text, outcome_lines
@@ -43,14 +44,21 @@ def finish(
     *,
     journal: Path | None = None,
     sink: RunSink | None = None,
+    compare: Comparison | None = None,
+    not_reached: str | None = None,
 ) -> int:
     """Write the Results to `output` (None: no file, the Python API's default) and hand them
     to `sink`; `journal` is named in the Summary when it is not beside the output;
-    `command`: the command line that resumes this run (shown when it stopped early)."""
+    `command`: the command line that resumes this run (shown when it stopped early);
+    `compare` (--compare) adds its columns and Summary lines; `not_reached` is the message
+    of rows not sent, when the stop needs other words than "rerun to resume"."""
     stop_reason = report.stop_reason
-    not_reached = (
-        f"not sent: {stop_reason}; rerun the same command to resume" if stop_reason else "not sent"
-    )
+    if not_reached is None:
+        not_reached = (
+            f"not sent: {stop_reason}; rerun the same command to resume"
+            if stop_reason
+            else "not sent"
+        )
     tally = Tally.empty()
     shown = Presentation.of(prepared)
     rows = shown.watch(
@@ -64,6 +72,10 @@ def finish(
             tally,
         )
     )
+    extra_columns: tuple[ExtraColumn, ...] = ()
+    if compare is not None:
+        rows = compare.annotate(prepared.plan.rows, rows)
+        extra_columns = COMPARE_COLUMNS
     kept: list[ResultRow] = []
     if sink is not None:
         rows = _keeping(rows, kept)
@@ -96,7 +108,7 @@ def finish(
             stop_reason,
             started,
             tally.possibly_billed,
-            summary_extra,
+            [*summary_extra, *(compare.summary_lines(test_mode) if compare else [])],
             partial=partial,
         )
 
@@ -111,6 +123,7 @@ def finish(
                 prepared.sheet.headers,
                 rows,
                 summary,
+                extra_columns,
                 chart_label=shown.chart_label,
                 matrix=shown.matrix(counted=True),
             )
@@ -125,12 +138,16 @@ def finish(
         ui.info(line)
     if prepared.explosion is not None and output is not None and output.suffix.lower() == ".csv":
         ui.info("A CSV holds the Results table only: write an .xlsx (-o) for the Matrix sheet.")
+    if compare is not None:
+        workbook = output is not None and output.suffix.lower() != ".csv"
+        for line in compare.lines(test_mode, in_summary=workbook):
+            ui.info(line)
     code = report.exit_code
     if code is None:
         code = EXIT_PROBLEMS if tally.by_status["invalid"] or tally.by_status["failed"] else EXIT_OK
     if sink is not None:
         headers = prepared.sheet.headers
-        sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent))
+        sink(RunOutcome(headers, kept, stop_reason, code, test_mode, report.spent, extra_columns))
     return code
 
 

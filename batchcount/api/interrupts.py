@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -69,6 +69,17 @@ class HeldSignals:
         """From now on, record only: nothing can cut the bookkeeping or a write."""
         self._raising = False
         self._install()
+
+    @contextlib.contextmanager
+    def raising(self) -> Iterator[None]:
+        """While asking the user again (the canary's second question): a signal raises, as at
+        the first prompt; nothing is being sent or written then."""
+        before = self._raising
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = before
 
     def release(self) -> None:
         for signum, previous in self._previous.items():

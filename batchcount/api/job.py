@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from batchcount.api.account import account, endpoint
+from batchcount.api.canary import canary_size, check_canary, count_jobs
+from batchcount.api.compare import check_compare, load_comparison
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.interrupts import HeldSignals
 from batchcount.api.limits import fit_to_machine, unrecorded_note
@@ -39,7 +41,7 @@ from batchcount.net.client import (
 from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.output.money_lines import cap_lines
-from batchcount.output.report import estimate_lines, input_lines, problem_lines
+from batchcount.output.report import input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
 from batchcount.store.journal import Entry, Journal, exclusive, remove_journal
@@ -51,6 +53,8 @@ def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
     options = fit_to_machine(options, ui)  # open files, file size: before anything is read
+    check_canary(options.canary)
+    check_compare(options.compare)
     started = datetime.now()
     output = output_path(options) if options.workbook else None
     jpath = journal_file(options, output)
@@ -105,6 +109,7 @@ def _run_with_journal(
 ) -> int:
     interrupts = interrupts or HeldSignals()
     mode = prepared.mode
+    comparison = load_comparison(options.compare, prepared)  # a bad file: exit 2, nothing sent
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
     crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
@@ -163,34 +168,45 @@ def _run_with_journal(
                 price, source = fallback_price(mode, options.price)
                 balance = None
             est = estimate(plan, price, source, done)
-            for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
+            canary, notes = canary_size(options.canary, len(todo), options.yes, price)
+            quote = Quote.of(
+                est, mode, balance, client.test_mode, crashed, canary=0 if options.yes else canary
+            )
+            for line in quote.lines() + notes:
                 ui.info(line)
             reserve_at = worst_price(mode, price, options.price)
             for line in cap_lines(options.max_cost, est.price or reserve_at, est.billable):
                 ui.info(line)
-            quote = Quote.of(est, mode, balance, client.test_mode, crashed)
             if todo and not spend_nothing and not options.yes and not ui.approve(quote):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             interrupts.hold()  # signals are only recorded now: the runner and the write read them
-            report = RunReport()
+            report, not_reached = RunReport(), None
             if todo and spend_nothing:
                 report = nothing_sent(len(todo))
             elif todo:
-                runner = Runner(
-                    client,
-                    journal,
-                    mode,
-                    throttle.capacity,
-                    reserve_at,
-                    options.max_cost,
-                    options.grace,
-                    ui.progress,
-                    on_notice=ui.info,
-                    signals=interrupts.received,
+                report, not_reached = count_jobs(
+                    todo,
+                    canary,
+                    lambda: Runner(
+                        client,
+                        journal,
+                        mode,
+                        throttle.capacity,
+                        reserve_at,
+                        options.max_cost,
+                        options.grace,
+                        ui.progress,
+                        on_notice=ui.info,
+                        signals=interrupts.received,
+                    ),
+                    ui,
+                    yes=options.yes,
+                    prepared=prepared,
+                    quote=quote,
+                    test_mode=lambda: client.test_mode,
+                    asking=interrupts.raising,
                 )
-                report = runner.run(todo)
-                ui.progress_done()
             test_mode = client.test_mode or report.test_mode
         finally:
             client.close()
@@ -209,6 +225,8 @@ def _run_with_journal(
             command,
             journal=journal.path,
             sink=options.sink,
+            compare=comparison,
+            not_reached=not_reached,
         )
     except OutputFileError as exc:  # after the counting: the answers are in the journal
         if output is None:

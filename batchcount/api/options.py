@@ -39,6 +39,8 @@ class RunOptions:
     price: float | None = None
     fresh: bool = False
     grace: float = 5.0
+    compare: Path | None = None  # --compare: an earlier output to set the counts beside
+    canary: int | None = None  # --canary N: count N first, then ask again before the rest
     max_retry_after: float = 120.0  # a longer Retry-After stops the run (exit 3, resume later)
     # Reuse this journal instead of the one beside the output (--journal; the Python API
     # keeps its journal in a per-user folder).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from batchcount.output.columns import ResultRow
+from batchcount.output.columns import ExtraColumn, ResultRow
 
 __all__ = ["RunOutcome", "RunSink"]
 
@@ -18,6 +18,7 @@ class RunOutcome:
     exit_code: int  # the command line's exit code for this run
     test_mode: bool
     spent: float  # receipts of this run
+    extra_columns: tuple[ExtraColumn, ...] = ()  # after the result columns (--compare)
 
 
 RunSink = Callable[[RunOutcome], None]

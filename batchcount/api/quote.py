@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from batchcount.output.canary_table import CanaryRow, intro_lines, table_lines
 from batchcount.output.report import estimate_lines
 from batchcount.plan.estimate import Estimate
 
-__all__ = ["Quote"]
+__all__ = ["CanaryRow", "Quote"]
 
 
 @dataclass(frozen=True)
@@ -18,12 +19,21 @@ class Quote(Estimate):
     `test_mode` (a test key or the sandbox: counts are fictional, nothing is charged).
 
     `str(quote)` is the text the command line prints above "Proceed? [y/N]".
+
+    With a canary (`--canary N`, `count(canary=N)`) the run asks twice. The first quote is
+    for the whole run, with `canary` = N (the requests counted first). The second comes after
+    those N were answered: `canary_results` holds them (`CanaryRow`: row, label, filters,
+    status, results_count, message), `canary_spent` their receipts, and `billable` / `cost`
+    / `balance` are for the rest only.
     """
 
     mode: str = "realtime"
     balance: float | None = None
     test_mode: bool = False
     crashed: int = 0  # requests a crash left in flight: re-sent, possibly billed twice
+    canary: int = 0  # first question: requests sent first, before asking again (0: no canary)
+    canary_results: tuple[CanaryRow, ...] = ()  # second question: the canary's answers
+    canary_spent: float = 0.0  # second question: the canary's receipts
 
     @classmethod
     def of(
@@ -33,12 +43,33 @@ class Quote(Estimate):
         balance: float | None,
         test_mode: bool,
         crashed: int = 0,
+        *,
+        canary: int = 0,
+        canary_results: tuple[CanaryRow, ...] = (),
+        canary_spent: float = 0.0,
     ) -> Quote:
         shared = {f.name: getattr(estimate, f.name) for f in fields(Estimate)}
-        return cls(**shared, mode=mode, balance=balance, test_mode=test_mode, crashed=crashed)
+        return cls(
+            **shared,
+            mode=mode,
+            balance=balance,
+            test_mode=test_mode,
+            crashed=crashed,
+            canary=canary,
+            canary_results=canary_results,
+            canary_spent=canary_spent,
+        )
 
     def lines(self) -> list[str]:
-        return estimate_lines(self, self.mode, self.balance, self.test_mode, self.crashed)
+        head: list[str] = []
+        if self.canary_results:
+            head = table_lines(self.canary_results, self.canary_spent, self.test_mode)
+            head.append("The rest:")
+        lines = estimate_lines(self, self.mode, self.balance, self.test_mode, self.crashed)
+        if self.canary and not self.canary_results:
+            rest = self.billable - self.canary
+            lines += intro_lines(self.canary, rest, self.price, yes=False)
+        return head + lines
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

@@ -33,6 +33,13 @@ from batchcount.errors import (
 @click.option(
     "--price", type=float, metavar="USD", help="Price per realtime request for the estimate."
 )
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    metavar="PREVIOUS.xlsx",
+    help="An earlier batchcount output: say which segments it counted, which are new and "
+    "which are gone (--report gets previous_count beside each row).",
+)
 def check(**kwargs: Any) -> None:
     """Read, map, validate and estimate INPUT. Makes no billable call.
 
@@ -44,11 +51,18 @@ def check(**kwargs: Any) -> None:
         from batchcount.output.fix_copy import check_fix_path
 
         check_fix_path(kwargs["fix"], kwargs["input_path"])
+    compare = None
+    if kwargs["compare"]:
+        from batchcount.api.compare import check_compare, load_comparison
+
+        check_compare(kwargs["compare"])
     report = check_input(to_input_options(kwargs), kwargs["price"])
-    for line in report.lines():
+    if kwargs["compare"]:
+        compare = load_comparison(kwargs["compare"], report.prepared)
+    for line in report.lines() + (compare.check_lines() if compare else []):
         say(line, err=False)
     if kwargs["report"]:
-        report.write(kwargs["report"])
+        report.write(kwargs["report"], compare)
         say(f"Wrote {kwargs['report']}", err=False)
     if kwargs["fix"] is not None:
         copy = report.write_fixed_copy(kwargs["fix"])

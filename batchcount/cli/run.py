@@ -120,6 +120,20 @@ from batchcount.errors import UsageError
     help="Reuse this journal (of an earlier run) instead of the one beside the output.",
 )
 @click.option("--fresh", is_flag=True, help="Forget the journal and start over (asks first).")
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    metavar="PREVIOUS.xlsx",
+    help="An earlier batchcount output: add previous_count, previous_counted_at, change and "
+    "change_pct, matched by segment; the Summary lists the biggest movers and gone segments.",
+)
+@click.option(
+    "--canary",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Count the first N billable requests, show their counts, and ask again before "
+    "the rest (with --yes: go on unless one failed).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(**kwargs: Any) -> None:
     """Count every segment in INPUT and write the annotated workbook.
@@ -162,6 +176,8 @@ def run(**kwargs: Any) -> None:
         journal=kwargs["journal"],
         command=command,
         key_on_command_line=key_typed,
+        compare=kwargs["compare"],
+        canary=kwargs["canary"],
     )
     ui = TerminalUI(kwargs["quiet"])
     try:

@@ -112,6 +112,12 @@ class Runner:
             client, journal, mode, self.budget, self._stop.is_set, self.stop, self._reason
         )
 
+    def share_budget(self, budget: Budget) -> None:
+        """Count against another run's budget (a canary's rest: --max-cost is for the whole
+        run, canary included)."""
+        self.budget = budget
+        self._segment.budget = budget
+
     def stop(self, reason: str, exit_code: int) -> None:
         with self._lock:
             if self._stop_reason is None:

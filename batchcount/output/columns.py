@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 # After the input's own columns, in this order (DESIGN.md, output workbook contract).
 RESULT_COLUMNS = (
@@ -21,6 +22,15 @@ SOURCES = ("new", "reused", "duplicate")
 
 
 @dataclass(frozen=True)
+class ExtraColumn:
+    """A column an option adds after `RESULT_COLUMNS` (e.g. `--compare`), so the fixed
+    columns keep their places for tools; its values ride in `ResultRow.extra`, in order."""
+
+    name: str
+    kind: Literal["count", "percent", "datetime", "text"]
+
+
+@dataclass(frozen=True)
 class ResultRow:
     row_number: int  # the input's own sheet row number (`source_row`)
     cells: Sequence[str]  # the original cells, as text, same length as headers
@@ -31,6 +41,8 @@ class ResultRow:
     request: str  # the exact JSON body sent (or that would be sent), "" if none
     counted_at: datetime | None = None  # when the count was answered (aware, UTC)
     source: str = ""  # "new" (paid in this run), "reused" (an earlier answer), "duplicate"
+    # values of the extra columns (ExtraColumn), in order: int, float, datetime, str or None
+    extra: tuple[Any, ...] = ()
 
 
 def fit_cells(cells: Sequence[str], width: int) -> tuple[list[str], list[str]]:

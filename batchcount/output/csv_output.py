@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from batchcount.output.atomic import atomic_output
-from batchcount.output.columns import RESULT_COLUMNS, ResultRow, fit_cells, row_message
+from batchcount.output.columns import (
+    RESULT_COLUMNS,
+    ExtraColumn,
+    ResultRow,
+    fit_cells,
+    row_message,
+)
 
 # Only real numbers escape the CSV formula guard: "-5" stays a number, "-5+A1" does not.
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -28,13 +36,22 @@ def safe_text(value: str) -> str:
     return value
 
 
-def write_csv(path: Path, headers: Sequence[str], rows: Iterable[ResultRow]) -> None:
+def write_csv(
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[ResultRow],
+    extra_columns: Sequence[ExtraColumn] = (),
+) -> None:
     """Write the Results table as UTF-8 CSV (with BOM, so Excel detects the encoding)."""
+    extra_names = [c.name for c in extra_columns]
     width = len(headers)
     with atomic_output(Path(path)) as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow([safe_text(str(h or "")) for h in headers] + list(RESULT_COLUMNS))
+        extra_range = range(len(extra_names))
+        writer.writerow(
+            [safe_text(str(h or "")) for h in headers] + list(RESULT_COLUMNS) + extra_names
+        )
         for row in rows:
             texts, overflow = fit_cells(row.cells, width)
             writer.writerow(
@@ -49,6 +66,7 @@ def write_csv(path: Path, headers: Sequence[str], rows: Iterable[ResultRow]) -> 
                     safe_text(row_message(row, overflow)),
                     safe_text(row.request),
                 ]
+                + [_extra_text(row.extra[i] if i < len(row.extra) else None) for i in extra_range]
             )
         text.flush()
         text.detach()  # leave closing the file to atomic_output
@@ -61,6 +79,18 @@ def _utc_text(when: datetime | None) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return when.isoformat(sep=" ", timespec="seconds")
+
+
+def _extra_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _plain_number(value) if math.isfinite(value) else ""
+    return safe_text(str(value))
 
 
 def _plain_number(value: float) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from batchcount.output.columns import RESULT_COLUMNS, ResultRow, fit_cells, row_message
+from batchcount.output.columns import (
+    RESULT_COLUMNS,
+    ExtraColumn,
+    ResultRow,
+    fit_cells,
+    row_message,
+)
 from batchcount.read.sheet import Sheet, column_label
 
 if TYPE_CHECKING:  # polars loads in ~0.1 s: only when a frame is built
@@ -42,12 +48,19 @@ def column_names(headers: Sequence[str], reserved: Iterable[str] = ()) -> list[s
     return names
 
 
-def results_frame(headers: Sequence[str], rows: Iterable[ResultRow]) -> pl.DataFrame:
-    """One row per Results row: the input cells (text), then the result columns."""
+def results_frame(
+    headers: Sequence[str],
+    rows: Iterable[ResultRow],
+    extra_columns: Sequence[ExtraColumn] = (),
+) -> pl.DataFrame:
+    """One row per Results row: the input cells (text), then the result columns, then the
+    extra columns an option added (`--compare`)."""
     import polars as pl
 
     width = len(headers)
-    names = column_names(headers, RESULT_COLUMNS)
+    extra_names = [c.name for c in extra_columns]
+    names = column_names(headers, (*RESULT_COLUMNS, *extra_names))
+    extras: list[list[Any]] = [[] for _ in extra_columns]
     cells: list[list[str]] = [[] for _ in range(width)]
     results: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS}
     for row in rows:
@@ -56,11 +69,15 @@ def results_frame(headers: Sequence[str], rows: Iterable[ResultRow]) -> pl.DataF
             column.append(text)
         for name, values in results.items():
             values.append(_result_value(row, name, overflow))
+        for i, values in enumerate(extras):
+            values.append(row.extra[i] if i < len(row.extra) else None)
     series = [
         pl.Series(name, column, dtype=pl.String) for name, column in zip(names, cells, strict=True)
     ]
     for name, values in results.items():
         series.append(_typed(name, values))
+    for extra, values in zip(extra_columns, extras, strict=True):
+        series.append(_extra_series(extra, values))
     return pl.DataFrame(series)
 
 
@@ -82,6 +99,18 @@ def _result_value(row: ResultRow, name: str, overflow: list[str]) -> Any:
     if name == ROW_COLUMN and not hasattr(row, name):
         return row.row_number
     return getattr(row, name)
+
+
+def _extra_series(column: ExtraColumn, values: list[Any]) -> pl.Series:
+    import polars as pl
+
+    kinds: dict[str, Any] = {
+        "count": pl.Int64,
+        "percent": pl.Float64,
+        "datetime": pl.Datetime("us", "UTC"),
+        "text": pl.String,
+    }
+    return pl.Series(column.name, values, dtype=kinds[column.kind], strict=False)
 
 
 def _typed(name: str, values: list[Any]) -> pl.Series:

@@ -24,7 +24,13 @@ from openpyxl.utils import get_column_letter
 
 from batchcount.errors import OutputFileError
 from batchcount.output.atomic import atomic_output as atomic_output
-from batchcount.output.columns import RESULT_COLUMNS, ResultRow, fit_cells, row_message
+from batchcount.output.columns import (
+    RESULT_COLUMNS,
+    ExtraColumn,
+    ResultRow,
+    fit_cells,
+    row_message,
+)
 from batchcount.output.csv_output import write_csv
 from batchcount.output.matrix import MatrixSource, write_matrix
 from batchcount.output.style import (
@@ -62,6 +68,7 @@ CSV_SUFFIXES = (".csv",)
 
 XLSX_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+PERCENT_FORMAT = "+0.0%;-0.0%;0.0%"
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8, 60
 CHART_LABEL_LIMIT = 48
@@ -80,6 +87,7 @@ def write_output(
     headers: Sequence[str],
     rows: Iterable[ResultRow],
     summary: SummarySource,
+    extra_columns: Sequence[ExtraColumn] = (),
     *,
     chart_label: ChartLabel | None = None,
     matrix: MatrixSource | None = None,
@@ -87,9 +95,17 @@ def write_output(
     """Write the results in the format the file name asks for (CSV: the Results table only)."""
     suffix = Path(path).suffix.lower()
     if suffix in CSV_SUFFIXES:
-        write_csv(path, headers, rows)
+        write_csv(path, headers, rows, extra_columns)
     elif suffix in WORKBOOK_SUFFIXES:
-        write_workbook(path, headers, rows, summary, chart_label=chart_label, matrix=matrix)
+        write_workbook(
+            path,
+            headers,
+            rows,
+            summary,
+            chart_label=chart_label,
+            matrix=matrix,
+            extra_columns=extra_columns,
+        )
     else:
         supported = ", ".join(WORKBOOK_SUFFIXES + CSV_SUFFIXES)
         raise OutputFileError(
@@ -115,6 +131,7 @@ def write_workbook(
     chart_rows: int = 30,
     chart_label: ChartLabel | None = None,
     matrix: MatrixSource | None = None,
+    extra_columns: Sequence[ExtraColumn] = (),
 ) -> None:
     """Write the Results and Summary sheets (and Matrix, when columns were exploded),
     streaming `rows` (memory stays flat)."""
@@ -130,10 +147,11 @@ def write_workbook(
             _cell(results, "", alignment=WRAP).style_id,
         )
         label = chart_label or _first_cell_label(len(headers))
-        stream = _stream_results(body, headers, rows, chart_rows, styles, label)
+        extras = _ExtraCells(results, extra_columns, styles.time)
+        stream = _stream_results(body, headers, rows, chart_rows, styles, label, extras)
         # The small shell is built only after the rows: openpyxl's own temp files are never
         # left behind by a failing rows iterable.
-        _write_results_shell(results, headers, stream)
+        _write_results_shell(results, headers, stream, [c.name for c in extra_columns])
         resolved = summary() if callable(summary) else summary
         write_summary(summary_ws, resolved, stream.chart_points)
         if matrix_ws is not None and matrix is not None:
@@ -166,14 +184,19 @@ def _stream_results(
     chart_rows: int,
     styles: _Styles,
     chart_label: ChartLabel,
+    extras: _ExtraCells | None = None,
 ) -> _Stream:
     width = len(headers)
-    letters = [get_column_letter(i) for i in range(1, width + len(RESULT_COLUMNS) + 1)]
+    extras = extras or _ExtraCells(None, (), styles.time)
+    end = width + len(RESULT_COLUMNS)
+    letters = [get_column_letter(i) for i in range(1, end + len(extras.columns) + 1)]
     (row_col, count_col, status_col, money_col, time_col, source_col, message_col, request_col) = (
-        letters[width:]
+        letters[width:end]
     )
+    extra_letters = letters[end:]
     # +3 on headers leaves room for the autofilter button.
     widths = [len(str(h or "")) + 3 for h in headers] + [len(h) + 3 for h in RESULT_COLUMNS]
+    widths += [len(c.name) + 3 for c in extras.columns]
     chart_points: list[tuple[str, int]] = []
     written = 0
     for n, row in enumerate(rows, 2):
@@ -198,6 +221,8 @@ def _stream_results(
             parts.append(_xml_text(message_col + r, message, styles.wrap))
         if row.request:
             parts.append(_xml_text(request_col + r, row.request))
+        if extra_letters:
+            parts += extras.xml(extra_letters, r, row.extra)
         parts.append("</row>")
         body.write("".join(parts).encode("utf-8"))
         written += 1
@@ -214,12 +239,62 @@ def _stream_results(
                 row.source,
                 message,
             ]
-            for i, value in enumerate([*sample, row.request]):
+            for i, value in enumerate([*sample, row.request, *extras.shown(row.extra)]):
                 widths[i] = max(widths[i], _display_len(value) + 2)
         if row.status == "ok" and row.results_count is not None and len(chart_points) < chart_rows:
             chart_points.append((_clip(chart_label(row)), row.results_count))
     widths = [min(MAX_WIDTH, max(MIN_WIDTH, w)) for w in widths]
     return _Stream(written, widths, chart_points)
+
+
+class _ExtraCells:
+    """The cells of the extra columns (`ExtraColumn`): numbers, percentages and date-times
+    with their formats, text as inline strings; None (or a non-finite number) leaves it blank."""
+
+    def __init__(self, ws: Any, columns: Sequence[ExtraColumn], time_style: int) -> None:
+        self.columns = list(columns)
+        formats = {"count": COUNT_FORMAT, "percent": PERCENT_FORMAT}
+        self.styles = [
+            time_style
+            if c.kind == "datetime"
+            else _cell(ws, 0.0, formats[c.kind]).style_id
+            if c.kind in formats
+            else 0
+            for c in self.columns
+        ]
+
+    def xml(self, letters: Sequence[str], r: str, values: Sequence[Any]) -> list[str]:
+        parts: list[str] = []
+        for letter, style, value in zip(letters, self.styles, values, strict=False):
+            ref = letter + r
+            if isinstance(value, datetime):
+                parts.append(f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)!r}</v></c>')
+            elif isinstance(value, str):
+                if value:
+                    parts.append(_xml_text(ref, value))
+            elif (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ):
+                parts.append(f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>')
+        return parts
+
+    def shown(self, values: Sequence[Any]) -> list[str]:
+        """Roughly what each cell displays, for the column widths."""
+        texts = []
+        for column, value in zip(self.columns, values, strict=False):
+            if value is None:
+                texts.append("")
+            elif column.kind == "datetime":
+                texts.append("yyyy-mm-dd hh:mm:ss")
+            elif column.kind == "percent":
+                texts.append("+100.0%")
+            elif column.kind == "count" and isinstance(value, (int, float)):
+                texts.append(f"{value:,.0f}")
+            else:
+                texts.append(str(value))
+        return texts + [""] * (len(self.columns) - len(texts))
 
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -242,13 +317,16 @@ def _xml_text(ref: str, value: str, style: int | None = None) -> str:
     return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _write_results_shell(ws: Any, headers: Sequence[str], stream: _Stream) -> None:
+def _write_results_shell(
+    ws: Any, headers: Sequence[str], stream: _Stream, extra_names: Sequence[str] = ()
+) -> None:
     for i, width in enumerate(stream.widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     names = [str(h) if h else None for h in headers]  # a blank header stays an empty cell
     cells = [_cell(ws, h, font=HEADER_FONT, fill=INPUT_HEADER_FILL) for h in names]
     cells += [_cell(ws, h, font=HEADER_FONT, fill=RESULT_HEADER_FILL) for h in RESULT_COLUMNS]
+    cells += [_cell(ws, h, font=HEADER_FONT, fill=RESULT_HEADER_FILL) for h in extra_names]
     ws.append(cells)
     last_column = get_column_letter(len(stream.widths))
     ws.auto_filter.ref = f"A1:{last_column}{stream.written + 1}"
