@@ -7,35 +7,18 @@ filter values, never by an arbitrary first cell.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from batchcount.output.row_labels import clip, label_column
 from batchcount.plan.explode import segment_text
 from batchcount.plan.mapping import ColumnMap
 
 LABEL_LIMIT = 60
-_SAMPLE_ROWS = 1000
-_NUMBER_RE = re.compile(r"^[\s$€£%#.,+\-\d]*\d[\s$€£%#.,+\-\d]*$")
-
-
-def label_column(
-    headers: Sequence[str], columns: ColumnMap, rows: Sequence[Sequence[str]]
-) -> int | None:
-    """The first unsent column with a header whose cells hold text (not only numbers)."""
-    sample = rows[:_SAMPLE_ROWS]
-    for index in columns.passthrough:
-        if index >= len(headers) or not headers[index].strip():
-            continue
-        values = [r[index] for r in sample if index < len(r) and r[index].strip()]
-        if values and not all(_NUMBER_RE.match(v) for v in values):
-            return index
-    return None
 
 
 def _clip(text: str, limit: int = LABEL_LIMIT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""How a row is named in the canary table and the --compare movers.
+"""How a row is named: the canary table, the --compare movers (and, through labels.py, the
+Summary chart and the Matrix blocks).
 
 The label column is the first column not sent as a filter whose cells hold text, not only
 numbers ("Segment", "Name"): analysts name their rows there. Without one (or with that cell
