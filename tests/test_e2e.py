@@ -348,7 +348,8 @@ def _wait_for(condition: object, timeout: float = 30) -> None:
 
 
 def test_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
-    config = SandboxConfig(latency=0.2, valid_keys=frozenset({KEY}))
+    # the first run lasts about 5 s: longer than the second one takes to start on a busy machine
+    config = SandboxConfig(latency=0.5, valid_keys=frozenset({KEY}))
     with start_sandbox(config) as srv:
         src = write_xlsx(tmp_path / "in.xlsx", segments(20))
         first = subprocess.Popen(

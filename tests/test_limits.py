@@ -4,15 +4,21 @@
   enough, --concurrency is lowered with a note, and the run still counts everything.
 - File size (`ulimit -f`, in a subprocess via resource.setrlimit) and a full disk (ENOSPC
   injected into the workbook write): a clear error with an honest exit code, the journal
-  intact, and the rerun the message asks for writes the workbook without paying again.
+  intact, and the $0 command the message gives writes the workbook without paying again.
+  A limit too small for the output precheck's probe (PROBE_BYTES) is refused before anything
+  is sent (tests/test_output_precheck.py); the limits here are above it, so the later
+  failures (the journal mid-run, the workbook at the end) stay tested.
 """
 
 from __future__ import annotations
 
 import errno
 import resource
+import shlex
 import sqlite3
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +26,15 @@ import pytest
 from test_faults import command, env_for, results, run_cli, segments, settled, write_xlsx
 
 import batchcount.output.atomic
-from batchcount.api.limits import FIXED_FILES, PER_CONNECTION, fit_concurrency, unwritten
+from batchcount.api.limits import FIXED_FILES, PER_CONNECTION, fit_concurrency, unrecorded_note
+from batchcount.api.options import RunOptions
+from batchcount.api.preflight_output import PROBE_BYTES, write_failed
 from batchcount.cli import main
-from batchcount.errors import EXIT_STOPPED, EXIT_USAGE, OutputFileError
+from batchcount.errors import EXIT_STOPPED, EXIT_USAGE
 from batchcount.net.runner import Outcome, RunReport
+from batchcount.plan.prepare import InputOptions
 from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
+from batchcount.store.journal import Entry
 
 KEY = "test_faults_0123456789"
 INF = resource.RLIM_INFINITY
@@ -32,6 +42,18 @@ INF = resource.RLIM_INFINITY
 
 def _config(**changes: Any) -> SandboxConfig:
     return SandboxConfig(valid_keys=frozenset({KEY}), **changes)
+
+
+def _answers(n: int) -> str:
+    return "1 answer" if n == 1 else f"{n} answers"
+
+
+def _advice(stderr: str) -> list[str]:
+    """The $0 command the write-failure message gives, as argv (without `batchcount`)."""
+    line = next(x.strip() for x in stderr.splitlines() if x.strip().startswith("batchcount run "))
+    argv = shlex.split(line)[1:]
+    assert argv[argv.index("--max-cost") + 1] == "0" and "--journal" in argv
+    return argv
 
 
 def _journal_rows(path: Path) -> dict[str, int]:
@@ -129,11 +151,12 @@ def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: 
     """The journal fills the allowed size mid-run: SIGXFSZ does not kill the process, the
     run stops with exit 3 and says what to do; the journal stays whole and the rerun (no
     limit) finishes without paying again for anything the journal recorded."""
-    n = 300
+    n = 400  # a journal of about 130 KB
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
     journal = tmp_path / "in.counted.journal.sqlite"
     with start_sandbox(_config()) as srv:
-        done = _run_limited(srv, src, 64_000)  # room for about half of the journal
+        # room for the precheck's probe, and for about half of the journal
+        done = _run_limited(srv, src, PROBE_BYTES + 16_384)
         assert done.returncode == EXIT_STOPPED, done.stderr
         assert "Traceback" not in done.stderr
         assert "could not be written" in done.stderr and "ulimit -f" in done.stderr
@@ -142,7 +165,7 @@ def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: 
         assert 0 < states.get("done", 0) < n
         unrecorded = first["ok_answers"] - states["done"]
         if unrecorded:  # answers that came after the journal was full: said, not hidden
-            assert f"{unrecorded} answers paid for in this run could not be recorded" in (
+            assert f"{_answers(unrecorded)} paid for in this run could not be recorded" in (
                 done.stderr
             )
         again = run_cli(srv, src, "--concurrency", "4")
@@ -167,22 +190,33 @@ def test_workbook_over_the_file_size_limit_is_a_clear_error_and_nothing_is_resen
         assert run_cli(srv, src, "--concurrency", "8").returncode == 0
         size = output.stat().st_size
         output.unlink()
-        # the journal's files fit (the -shm index alone is 32 KiB), the workbook cannot
-        journal_size = (tmp_path / "in.counted.journal.sqlite").stat().st_size
-        limit = max(journal_size, 32_768) + 16_384
+        # the journal's files (the -shm index alone is 32 KiB) and the precheck's probe fit,
+        # the workbook cannot
+        journal = tmp_path / "in.counted.journal.sqlite"
+        limit = max(journal.stat().st_size, 32_768, PROBE_BYTES) + 16_384
         assert limit < size
         done = _run_limited(srv, src, limit)
         assert done.returncode == EXIT_USAGE, done.stderr  # nothing was sent in this run
         assert "file-size limit (ulimit -f)" in done.stderr
-        assert "Every answer is safe in the journal" in done.stderr
-        assert "rerun the same command" in done.stderr and "Traceback" not in done.stderr
+        assert "Nothing was sent in this run" in done.stderr
+        assert f"Every count is safe in the journal {journal}" in done.stderr
+        assert "Traceback" not in done.stderr
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(tmp_path / "in.counted.journal.sqlite") == {"done": distinct}
-        again = run_cli(srv, src)
+        assert _journal_rows(journal) == {"done": distinct}
+        # the limit raised, the command the message gives writes the workbook for $0
+        advice = _advice(done.stderr)
+        again = subprocess.run(
+            [sys.executable, "-m", "batchcount", *advice],
+            capture_output=True,
+            text=True,
+            env=env_for(srv),
+            timeout=120,
+        )
         assert again.returncode == 0, again.stderr
         snap = settled(srv)
     assert snap["ok_answers"] == distinct and max(snap["answered_bodies"].values()) == 1
-    assert len(results(output)) == n
+    other = Path(advice[advice.index("-o") + 1])
+    assert other != output and [r["status"] for r in results(other)] == ["ok"] * n
 
 
 class _FillingFile:
@@ -228,38 +262,112 @@ def test_disk_full_while_writing_after_a_paid_run(
             main(["run", str(src), "--yes", "-q"])
         err = capsys.readouterr().err
         assert stop.value.code == EXIT_STOPPED, err  # paid requests went out: not "2"
-        assert "could not be written (the disk is full)" in err
-        assert "Every answer is safe in the journal in.counted.journal.sqlite" in err
+        journal = tmp_path / "in.counted.journal.sqlite"
+        assert f"Cannot write {output}: the disk is full" in err
+        assert f"Every count is safe in the journal {journal}" in err
+        assert "Nothing was sent" not in err and "could not be recorded" not in err
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(tmp_path / "in.counted.journal.sqlite") == {"done": n}
+        assert _journal_rows(journal) == {"done": n}
         monkeypatch.undo()
+        advice = _advice(err)  # space freed: the command the message gives
+        again = subprocess.run(
+            [sys.executable, "-m", "batchcount", *advice],
+            capture_output=True,
+            text=True,
+            env=env_for(srv),
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr
+        snap = settled(srv)
+    assert snap["ok_answers"] == n and max(snap["answered_bodies"].values()) == 1
+    other = Path(advice[advice.index("-o") + 1])
+    assert [r["status"] for r in results(other)] == ["ok"] * n
+
+
+def _options(tmp: Path) -> RunOptions:
+    return RunOptions(inputs=InputOptions(path=tmp / "in.xlsx"), command=(str(tmp / "in.xlsx"),))
+
+
+def test_write_failure_is_honest_about_answers_the_journal_could_not_hold(
+    tmp_path: Path,
+) -> None:
+    report = RunReport(sent=3)
+    report.outcomes = {fp: Outcome(fp, "ok", 10, 0.04) for fp in ("a", "b", "c")}
+    entries = {"a": Entry("a", "done", 10, 0.04, None, 1, 0, False)}  # b, c never recorded
+    journal, output = tmp_path / "out.journal.sqlite", tmp_path / "out.xlsx"
+    note = unrecorded_note(report, entries, journal)
+    assert "2 answers paid for in this run could not be recorded" in note
+    assert "pays for them, again" in note
+    assert unrecorded_note(report, {**entries, "b": entries["a"], "c": entries["a"]}, journal) == ""
+    problem = "Cannot write out.xlsx: it would be larger than this system's file-size limit"
+    error = write_failed(
+        _options(tmp_path), output, journal, problem, sent=True, held=True, note=note
+    )
+    assert error.exit_code == EXIT_STOPPED  # requests went out in this run
+    assert error.message.startswith(problem)
+    assert note in error.message and "Every count is safe" not in error.message
+    assert f"--journal {journal} --max-cost 0" in error.message
+    # nothing sent in this run, answers from earlier runs in the journal: exit 2, still $0
+    error = write_failed(_options(tmp_path), output, journal, problem, sent=False, held=True)
+    assert error.exit_code == EXIT_USAGE
+    assert "Nothing was sent in this run. Every count is safe in the journal" in error.message
+    assert "--max-cost 0" in error.message
+    # an empty journal: nothing to rewrite, another -o is enough
+    error = write_failed(_options(tmp_path), output, journal, problem, sent=False, held=False)
+    assert error.exit_code == EXIT_USAGE and "--journal" not in error.message
+    assert "Nothing was sent" in error.message
+
+
+def test_a_limit_too_small_for_anything_is_refused_before_sending_and_the_journal_kept(
+    tmp_path: Path,
+) -> None:
+    """Under a tiny `ulimit -f` nothing can be written, not the workbook nor the journal's
+    -shm index: the output precheck's probe is the first honest failure. It names the folder
+    and the fix, sends nothing, and leaves the good journal alone (never "damaged")."""
+    n = 40
+    src = write_xlsx(tmp_path / "in.xlsx", segments(n))
+    journal = tmp_path / "in.counted.journal.sqlite"
+    with start_sandbox(_config()) as srv:
+        assert run_cli(srv, src).returncode == 0
+        before = journal.read_bytes()
+        sent = srv.stats.snapshot()["requests"]
+        done = _run_limited(srv, src, 8_192)
+        assert done.returncode == EXIT_USAGE, done.stderr
+        assert srv.stats.snapshot()["requests"] == sent  # not even the free lookups
+        assert f"in the folder {tmp_path}, a file-size limit (ulimit -f)" in done.stderr
+        assert "Nothing was sent" in done.stderr and "ulimit -f unlimited" in done.stderr
+        assert "damaged" not in done.stderr and "Traceback" not in done.stderr
+        assert journal.read_bytes() == before
+        assert not list(tmp_path.glob(".in.counted.xlsx.*"))  # no probe left behind
         again = run_cli(srv, src)
         assert again.returncode == 0, again.stderr
         snap = settled(srv)
     assert snap["ok_answers"] == n and max(snap["answered_bodies"].values()) == 1
-    assert [r["status"] for r in results(output)] == ["ok"] * n
 
 
-def test_unwritten_is_honest_about_answers_the_journal_could_not_hold() -> None:
-    cause = OSError(errno.EFBIG, "File too large")
-    try:
-        raise OutputFileError("Cannot write out.xlsx") from cause
-    except OutputFileError as exc:
-        failed = exc
-    report = RunReport(sent=3)
-    report.outcomes = {fp: Outcome(fp, "ok", 10, 0.04) for fp in ("a", "b", "c")}
-    from batchcount.store.journal import Entry
+# The real CLI, with the limit lowered right after the output precheck (as if the disk filled
+# or a quota kicked in between the probe and opening the journal).
+_LIMITED_AFTER_THE_PROBE = textwrap.dedent(
+    """
+    import resource, sys
+    import batchcount.api.job as job
+    from batchcount.cli.main import main
 
-    entries = {"a": Entry("a", "done", 10, 0.04, None, 1, 0, False)}  # b, c never recorded
-    error = unwritten(failed, Path("out.xlsx"), Path("out.journal.sqlite"), report, entries)
-    assert error.exit_code == EXIT_STOPPED
-    assert "file-size limit (ulimit -f)" in error.message
-    assert "2 answers paid for in this run could not be recorded" in error.message
-    assert "pays for them, again" in error.message
+    probe = job.check_output
+
+    def then_limited(*args):
+        probe(*args)
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), hard))
+
+    job.check_output = then_limited
+    main(sys.argv[2:])
+    """
+)
 
 
 def test_journal_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) -> None:
-    """Under a tiny `ulimit -f` SQLite cannot even create its -shm index beside a good
+    """The probe passes, then SQLite cannot even create its -shm index beside a good
     journal: the message must not send the user to delete it (and pay for it all again)."""
     n = 40
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
@@ -267,8 +375,16 @@ def test_journal_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) 
     with start_sandbox(_config()) as srv:
         assert run_cli(srv, src).returncode == 0
         before = journal.read_bytes()
-        done = _run_limited(srv, src, 8_192)
+        sent = srv.stats.snapshot()["requests"]
+        done = subprocess.run(
+            [sys.executable, "-c", _LIMITED_AFTER_THE_PROBE, "8192", "run", str(src), "--yes"],
+            capture_output=True,
+            text=True,
+            env=env_for(srv),
+            timeout=120,
+        )
         assert done.returncode == EXIT_USAGE, done.stderr
+        assert srv.stats.snapshot()["requests"] == sent
         assert "cannot be used: this machine refused to write beside it" in done.stderr
         assert "keep it" in done.stderr and "damaged" not in done.stderr
         assert "Traceback" not in done.stderr

@@ -10,12 +10,14 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_faults import KEY, env_for, results, run_cli, segments, summary, wait_for, write_xlsx
 
 from batchcount.api.preflight_output import check_output
 from batchcount.errors import OutputFileError
+from batchcount.output.atomic import remove_stale_temp_files
 from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
 
 
@@ -57,12 +59,13 @@ def test_a_missing_or_non_folder_parent_is_refused(server: SandboxServer, tmp_pa
 def test_a_file_size_limit_is_refused_before_anything_is_sent(
     server: SandboxServer, tmp_path: Path
 ) -> None:
-    """A real limit (RLIMIT_FSIZE, as `ulimit -f` sets it) that leaves no room for the
-    journal or the workbook: the probe fails with EFBIG, nothing is sent."""
+    """A real limit (RLIMIT_FSIZE, soft and hard, as `ulimit -f` sets it) that leaves no room
+    for the journal or the workbook: the probe fails with EFBIG, nothing is sent. (A soft
+    limit alone is raised to the hard one first, with no error: see test_limits.py.)"""
     src = write_xlsx(tmp_path / "in.xlsx", segments(3))
 
     def small_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
 
     done = subprocess.run(
         [sys.executable, "-m", "batchcount", "run", str(src), "--yes", "-q"],
@@ -74,7 +77,59 @@ def test_a_file_size_limit_is_refused_before_anything_is_sent(
     )
     assert "Traceback" not in done.stderr
     _refused(done, server)
-    assert "file-size limit" in done.stderr
+    assert "file-size limit" in done.stderr and "ulimit -f unlimited" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]  # no journal, no probe
+
+
+def test_a_soft_file_size_limit_is_raised_and_the_run_goes_on(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """`ulimit -S -f`: only the soft limit is small; it is raised to the hard one (what the
+    user is allowed anyway), so the probe and the run succeed."""
+    src = write_xlsx(tmp_path / "in.xlsx", segments(3))
+
+    def small_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, resource.RLIM_INFINITY))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "batchcount", "run", str(src), "--yes", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for(server),
+        preexec_fn=small_soft_limit,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ulimit -f" not in done.stderr  # nothing left to say: the limit was lifted
+    assert [r["status"] for r in results(tmp_path / "in.counted.xlsx")] == ["ok"] * 3
+
+
+def test_the_probe_is_not_mistaken_for_the_workbook_being_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe has its own name (.NAME.probe-PID, not the workbook's .NAME.tmp-PID), and
+    one left by a killed process is cleaned up like a temp file."""
+    output = tmp_path / "out.xlsx"
+    seen: list[str] = []
+    real_open = os.open
+
+    def watching(path: Any, *args: Any, **kwargs: Any) -> int:
+        seen.append(Path(path).name)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watching)
+    check_output(output, tmp_path / "out.journal.sqlite")
+    monkeypatch.undo()
+    assert seen == [f".out.xlsx.probe-{os.getpid()}"]
+    assert list(tmp_path.iterdir()) == []
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(gone.stdout)
+    alive = f".out.xlsx.probe-{os.getppid()}"
+    for name in (f".out.xlsx.probe-{dead}", f".out.xlsx.tmp-{dead}", alive):
+        (tmp_path / name).write_bytes(b"x")
+    remove_stale_temp_files(output)
+    assert [p.name for p in tmp_path.iterdir()] == [alive]  # its process is still running
 
 
 @pytest.mark.parametrize(

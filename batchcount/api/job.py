@@ -30,7 +30,6 @@ from batchcount.api.resume import refuse_large_rows, resume_command
 from batchcount.api.spending import nothing_sent, worst_price
 from batchcount.errors import (
     EXIT_STOPPED,
-    EXIT_USAGE,
     OutputFileError,
 )
 from batchcount.net.adaptive import make_throttle
@@ -231,11 +230,15 @@ def _run_with_journal(
     except OutputFileError as exc:  # after the counting: the answers are in the journal
         if output is None:
             raise
-        note = unrecorded_note(report, entries, journal.path)
-        error = write_failed(options, output, journal.path, bool(report.sent), exc.message, note)
-        if not report.sent:  # nothing went out in this run: the exit code says so
-            error.exit_code = EXIT_USAGE
-        raise error from exc
+        raise write_failed(
+            options,
+            output,
+            journal.path,
+            exc.message,
+            sent=bool(report.sent),  # exit 3; 2 if nothing went out in this run
+            held=not journal.is_empty(),  # earlier runs' answers too: give the $0 command
+            note=unrecorded_note(report, entries, journal.path),
+        ) from exc
 
 
 def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:

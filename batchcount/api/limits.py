@@ -1,5 +1,5 @@
 """What this machine allows a run: open files for its connections, the size of a file; and
-what a refused write means once requests were paid for.
+which paid answers a journal that could not be written failed to hold.
 
 - Open files (`ulimit -n`): every connection in flight holds a socket. Above the limit,
   connections fail with EMFILE in the middle of a paid run; so the soft limit is raised
@@ -7,21 +7,21 @@ what a refused write means once requests were paid for.
   `--concurrency` is lowered with a note.
 - File size (`ulimit -f`): by default a write past the limit kills the process (SIGXFSZ)
   between two journal records. Ignored, the write fails with EFBIG instead, which the
-  journal and the workbook writer report like a full disk.
+  journal and the workbook writer report like a full disk. This runs before the output
+  precheck (api.preflight_output), so a limit still too small for its probe is refused
+  there, before anything is sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import signal
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from batchcount.api.options import UI, RunOptions
-from batchcount.errors import EXIT_STOPPED, OutputFileError
 from batchcount.net.runner import RunReport
 from batchcount.store.journal import Entry
 
@@ -122,21 +122,14 @@ def _size(limit: int) -> str:
     return f"{limit / 2**20:.1f} MB" if limit >= 2**20 else f"{limit:,} bytes"
 
 
-# --- a write refused after the run --------------------------------------------------------------
-
-_WHY = {
-    errno.ENOSPC: "the disk is full",
-    errno.EFBIG: "the file would be larger than this system's file-size limit (ulimit -f)",
-    getattr(errno, "EDQUOT", errno.ENOSPC): "the disk quota is used up",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the disk is read-only",
-}
+# --- answers the journal could not hold ------------------------------------------------------
 
 
 def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Path) -> str:
     """Answers paid for in this run that not even the journal could hold (a full disk), said
-    honestly: the next run pays for them again. "" when every answer is in the journal."""
+    honestly: the next run pays for them again. "" when every answer is in the journal.
+    The workbook-write error (api.preflight_output.write_failed) says it instead of "every
+    count is safe"."""
     lost = sum(
         1
         for fp, outcome in report.outcomes.items()
@@ -144,39 +137,9 @@ def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Pa
     )
     if not lost:
         return ""
+    answers = "1 answer" if lost == 1 else f"{lost} answers"
     return (
-        f"{lost} answers paid for in this run could not be recorded (the journal "
+        f"{answers} paid for in this run could not be recorded (the journal "
         f"{journal.name} could not be written either): the next run counts them, and pays "
         "for them, again. Every other answer is safe in the journal."
     )
-
-
-def unwritten(
-    exc: OutputFileError,
-    output: Path,
-    journal: Path,
-    report: RunReport,
-    entries: Mapping[str, Entry],
-) -> OutputFileError:
-    """The workbook could not be written after the counting. Say where the answers are and
-    how to get the workbook without paying again; and, honestly, which answers are nowhere
-    (the journal was full too). Exit 3 (not 2, which would claim that nothing was sent) once
-    anything was sent."""
-    cause = exc.__cause__
-    code = getattr(cause, "errno", None)
-    why = _WHY.get(code, getattr(cause, "strerror", None) or exc.message) if code else exc.message
-    safe = unrecorded_note(report, entries, journal)
-    if not safe:
-        safe = (
-            f"Every answer is safe in the journal {journal.name} beside it: nothing is lost "
-            "and nothing will be paid again."
-        )
-    error = OutputFileError(
-        f"the workbook {output} could not be written ({why}). {safe} Fix that (free disk "
-        "space, raise the limit, or close the file if another program holds it) and rerun "
-        "the same command: it sends nothing already answered and writes the workbook. Keep "
-        "the same -o: the journal belongs to that output."
-    )
-    if report.sent:
-        error.exit_code = EXIT_STOPPED
-    return error

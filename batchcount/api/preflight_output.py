@@ -18,7 +18,8 @@ import shlex
 from pathlib import Path
 
 from batchcount.api.options import RunOptions
-from batchcount.errors import OutputFileError, StopRun
+from batchcount.errors import EXIT_USAGE, OutputFileError, StopRun
+from batchcount.output.atomic import PROBE_SUFFIX
 
 PROBE_BYTES = 64 * 1024  # about what the journal needs for its first few hundred requests
 
@@ -30,6 +31,17 @@ _WHY = {
     errno.EACCES: "there is no permission to write",
     errno.EPERM: "there is no permission to write",
 }
+
+# The way out, by what the system said: another folder does not lift a file-size limit.
+_FIX = {
+    errno.ENOSPC: "Free some space, or choose -o in a folder on another disk.",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "Free some space, or choose -o on another disk.",
+    errno.EFBIG: "Raise the limit (ulimit -f unlimited), then rerun the same command.",
+    errno.EROFS: "Choose -o in a folder you can write to.",
+    errno.EACCES: "Fix the folder's permissions, or choose -o in a folder you can write to.",
+    errno.EPERM: "Fix the folder's permissions, or choose -o in a folder you can write to.",
+}
+_FIX_ANY = "Check the folder and its disk, or choose -o in another folder."
 
 
 def check_output(output: Path, journal: Path) -> None:
@@ -57,8 +69,10 @@ def check_output(output: Path, journal: Path) -> None:
 
 
 def _probe(folder: Path, output: Path, what: str) -> None:
-    # Named like atomic_output's temp file, so a probe left by a kill is cleaned up the same way.
-    probe = folder / f".{output.name}.tmp-{os.getpid()}"
+    # Not named like the workbook's temp file (.NAME.tmp-PID): that one means "the workbook is
+    # being written", for anything watching the folder. A probe left by a kill is removed by
+    # remove_stale_temp_files like a temp file.
+    probe = folder / f".{output.name}{PROBE_SUFFIX}{os.getpid()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -70,10 +84,10 @@ def _probe(folder: Path, output: Path, what: str) -> None:
             os.close(fd)
     except OSError as exc:
         why = _WHY.get(exc.errno or 0, exc.strerror or str(exc))
+        fix = _FIX.get(exc.errno or 0, _FIX_ANY)
         raise OutputFileError(
             f"cannot write {what}: in the folder {folder}, {why} ({exc.strerror or exc}). "
-            "Free some space or fix the folder, or choose -o in another folder. Nothing was "
-            "sent."
+            f"Nothing was sent. {fix}"
         ) from None
     finally:
         with contextlib.suppress(OSError):
@@ -81,28 +95,47 @@ def _probe(folder: Path, output: Path, what: str) -> None:
 
 
 class WriteFailed(StopRun):
-    """The run counted (and paid), but its output could not be written. Exit 3."""
+    """The run counted (and paid), but its output could not be written. Exit 3; 2 when
+    nothing was sent in this run (the answers came from the journal)."""
 
 
 def write_failed(
-    options: RunOptions, output: Path, journal: Path, paid: bool, problem: str, note: str = ""
+    options: RunOptions,
+    output: Path,
+    journal: Path,
+    problem: str,
+    *,
+    sent: bool,
+    held: bool,
+    note: str = "",
 ) -> WriteFailed:
     """The error for an output that could not be written at the end, with the way out.
-    `note`: answers the journal could not hold either (api.limits.unrecorded_note)."""
+
+    `sent`: requests went out in this run (exit 3; else exit 2, "nothing was sent").
+    `held`: the journal holds answers, of this run or an earlier one: then the way out is
+    the $0 command that writes them to another file. (Another -o without --journal would
+    start a new journal and pay for everything again.)
+    `note`: answers paid for in this run that the journal could not hold either
+    (api.limits.unrecorded_note), said instead of "every count is safe"."""
     other = _other_output(output)
     problem = problem.rstrip(". ")
-    if not paid:
-        return WriteFailed(
-            f"{problem}. Nothing was paid for in this run; choose another -o, e.g. -o {other}"
+    if not held:
+        error = WriteFailed(
+            f"{problem}. Nothing was sent, so nothing was paid for; choose another -o, "
+            f"e.g. -o {other}"
         )
+        error.exit_code = EXIT_USAGE
+        return error
     command = shlex.join(
         [*rewrite_base(options), "-o", str(other), "--journal", str(journal), "--max-cost", "0"]
     )
     key_note = (
         " (add your --api-key as before; it is never shown)" if options.key_on_command_line else ""
     )
-    safe = note or f"Every count of this run is safe in the journal {journal}."
-    return WriteFailed(
+    safe = note or f"Every count is safe in the journal {journal}."
+    if not sent:
+        safe = f"Nothing was sent in this run. {safe}"
+    error = WriteFailed(
         f"{problem}.\n{safe} To write them "
         f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
         f"  {command}\n"
@@ -110,6 +143,9 @@ def write_failed(
         "if the journal's disk is full too, copy the journal to another disk and give the "
         "copy to --journal)"
     )
+    if not sent:
+        error.exit_code = EXIT_USAGE
+    return error
 
 
 def rewrite_base(options: RunOptions) -> list[str]:

@@ -16,6 +16,9 @@ from typing import IO
 
 from batchcount.errors import OutputFileError
 
+TEMP_SUFFIX = ".tmp-"  # .NAME.tmp-PID: the workbook being written
+PROBE_SUFFIX = ".probe-"  # .NAME.probe-PID: the precheck's test write (api.preflight_output)
+
 
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
@@ -31,7 +34,7 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
             f"Cannot write {path}: the folder {folder} does not exist. "
             "Create it or choose another -o."
         )
-    tmp = folder / f".{path.name}.tmp-{os.getpid()}"
+    tmp = folder / f".{path.name}{TEMP_SUFFIX}{os.getpid()}"
     try:
         fh = open(tmp, "wb")  # noqa: SIM115 - closed below, before the replace
     except OSError as exc:
@@ -87,19 +90,20 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def remove_stale_temp_files(output: Path) -> None:
-    """A process killed while writing leaves `.NAME.tmp-PID` (atomic_output) beside
-    the output; remove those whose process is gone. POSIX only: elsewhere, signal 0 is not a
-    harmless probe."""
+    """A process killed while writing leaves `.NAME.tmp-PID` (atomic_output) or, while the
+    output was probed, `.NAME.probe-PID` beside the output; remove those whose process is
+    gone. POSIX only: elsewhere, signal 0 is not a harmless probe."""
     if os.name != "posix":
         return
-    for tmp in output.parent.glob(f".{glob.escape(output.name)}.tmp-*"):
-        pid_text = tmp.name.rpartition(".tmp-")[2]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        except OSError:
-            pass  # alive, owned by someone else: leave it
+    for suffix in (TEMP_SUFFIX, PROBE_SUFFIX):
+        for tmp in output.parent.glob(f".{glob.escape(output.name)}{suffix}*"):
+            pid_text = tmp.name.rpartition(suffix)[2]
+            if not pid_text.isdigit() or int(pid_text) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            except OSError:
+                pass  # alive, owned by someone else: leave it
