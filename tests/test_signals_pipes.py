@@ -281,7 +281,7 @@ def test_presses_during_the_write_in_process(
     real = batchcount.api.finish.write_output
 
     def write_while_pressed(
-        path: Path, headers: Any, rows: Any, summary_source: Any, **kwargs: Any
+        path: Path, headers: Any, rows: Any, summary_source: Any, *args: Any, **kwargs: Any
     ) -> None:
         def pressed() -> Iterator[Any]:
             for i, row in enumerate(rows):
@@ -291,7 +291,7 @@ def test_presses_during_the_write_in_process(
                         time.sleep(0.02)  # delivered, and handled, mid-write
                 yield row
 
-        real(path, headers, pressed(), summary_source, **kwargs)  # chart_label=, matrix=
+        real(path, headers, pressed(), summary_source, *args, **kwargs)  # columns, chart, matrix
 
     monkeypatch.setattr(batchcount.api.finish, "write_output", write_while_pressed)
     n = 8
