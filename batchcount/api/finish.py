@@ -19,7 +19,7 @@ from batchcount.output.results import Tally, run_rows_out
 from batchcount.output.workbook import Summary, write_output
 from batchcount.plan.estimate import Estimate
 from batchcount.plan.prepare import Prepared
-from batchcount.store.journal import Entry, journal_path
+from batchcount.store.records import Record
 
 
 def finish(
@@ -27,10 +27,11 @@ def finish(
     output: Path,
     est: Estimate,
     report: RunReport,
-    entries: Mapping[str, Entry],
+    entries: Mapping[str, Record],
     test_mode: bool,
     started: datetime,
     ui: UI,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> int:
     stop_reason = report.stop_reason
     not_reached = (
@@ -45,7 +46,7 @@ def finish(
         ("Spent in this run", f"${report.spent:,.4f}"),
         ("429 answers (slowed down)", str(report.rate_limited)),
         ("Output", output.name),
-        ("Journal", journal_path(output).name),
+        *extra,
     ]
     remove_stale_temp_files(output)
     write_output(

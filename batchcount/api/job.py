@@ -6,13 +6,15 @@ so the whole job is testable without a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
+from batchcount.api.preflight import preflight, preflight_lines, skipped_outcomes
+from batchcount.api.reuse import effective_max_age, open_store
+from batchcount.api.session import StoreSession
 from batchcount.errors import (
     EXIT_STOPPED,
 )
@@ -20,13 +22,12 @@ from batchcount.net.client import (
     ClientConfig,
     GenerectClient,
 )
-from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.net.throttle import Throttle
 from batchcount.output.report import estimate_lines, input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
-from batchcount.store.journal import Entry, Journal, exclusive, journal_path, remove_journal
+from batchcount.store.journal import exclusive
 
 __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 
@@ -34,84 +35,34 @@ __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
+    effective_max_age(options.max_age, options.fresh)  # a contradiction is a usage error
     started = datetime.now()
     output = output_path(options)
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
-    jpath = journal_path(output)
-    with exclusive(jpath):
-        return _run_locked(options, ui, prepared, jpath, output, started)
+    with exclusive(output), open_store(options.store) as db:
+        assert db is not None
+        session, notes = StoreSession.start(db, options, prepared, output)
+        for line in notes:
+            ui.info(line)
+        try:
+            return _run_with_store(options, ui, prepared, session, output, started)
+        finally:
+            session.abandon()
 
 
-def _run_locked(
-    options: RunOptions, ui: UI, prepared: Prepared, jpath: Path, output: Path, started: datetime
-) -> int:
-    if options.fresh and jpath.exists():
-        if not (
-            options.yes
-            or ui.confirm(f"--fresh: forget the answers in {jpath.name} and pay for them again?")
-        ):
-            ui.info("Nothing was changed or sent.")
-            return EXIT_STOPPED
-        remove_journal(jpath)
-    existed = jpath.exists()
-    journal = Journal(jpath)
-    try:
-        return _run_with_journal(options, ui, prepared, journal, output, started)
-    finally:
-        empty = journal.is_empty()
-        journal.close()
-        if empty and not existed:  # declined, unreachable, nothing to send: leave no clutter
-            remove_journal(jpath)
-
-
-def _run_with_journal(
+def _run_with_store(
     options: RunOptions,
     ui: UI,
     prepared: Prepared,
-    journal: Journal,
+    session: StoreSession,
     output: Path,
     started: datetime,
 ) -> int:
     mode = prepared.mode
-    # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
-    # as such now, once, and re-sent like failed ones.
-    crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
-    # Fictional test-mode answers must never stand in for paid live ones (nor the reverse):
-    # a journal is reused only by runs of the same kind.
-    test_run = options.sandbox or is_test_key(options.api_key or "")
-    recorded = journal.entries(mode)
-    entries = _same_kind(recorded, test_run)
-    done = {fp for fp, e in entries.items() if e.state == "done"}
-    other_kind = sum(
-        1
-        for fp, e in recorded.items()
-        if e.state == "done" and fp not in entries and fp in prepared.plan.requests
-    )
-    if other_kind:
-        kind = "test mode (fictional counts)" if not test_run else "live mode"
-        ui.info(
-            f"{other_kind} answers in the journal came from {kind}; they are not reused by "
-            "this run and will be counted again."
-        )
-    previous_input = journal.meta("input")
-    if previous_input and previous_input != prepared.sheet.path.name:
-        ui.info(
-            f"The journal was started for {previous_input}; answers for segments that "
-            "match are reused, the rest are counted."
-        )
-    other_modes = {m: n for m, n in journal.modes().items() if m != mode}
-    if other_modes:
-        held = ", ".join(f"{n} in {m} mode" for m, n in sorted(other_modes.items()))
-        ui.info(
-            f"The journal also holds answers from another mode ({held}); they are not "
-            f"reused for this {mode} run (the modes count differently)."
-        )
-    journal.set_meta("input", prepared.sheet.path.name)
     plan = prepared.plan
-    todo = [Job(fp, body) for fp, body in plan.requests.items() if fp not in done]
-
+    done = session.done
     with endpoint(options) as (base_url, key):
         throttle = Throttle(options.concurrency)
         client = GenerectClient(
@@ -125,22 +76,52 @@ def _run_with_journal(
             throttle=throttle,
         )
         try:
+            if options.preflight and mode == "realtime":
+                pending = {fp: b for fp, b in plan.requests.items() if fp not in done}
+                checked = preflight(
+                    client,
+                    session.db,
+                    session.reuse.scope,
+                    pending,
+                    session.reuse.cutoff,
+                    options.concurrency,
+                )
+                session.preflight_skipped = checked.skipped
+                for line in preflight_lines(checked):
+                    ui.info(line)
+            elif options.preflight:
+                ui.info("--preflight has nothing to do in database mode: its counts are free.")
+            skipped = session.preflight_skipped
+            todo = [
+                Job(fp, body)
+                for fp, body in plan.requests.items()
+                if fp not in done and fp not in skipped
+            ]
             if todo:
                 price, source, balance = account(client, mode, options.price, ui)
             else:
                 price, source = fallback_price(mode, options.price)
                 balance = None
-            est = estimate(plan, price, source, done)
-            for line in estimate_lines(est, mode, balance, client.test_mode, crashed):
+            est = estimate(plan, price, source, done, skipped)
+            for line in estimate_lines(
+                est,
+                mode,
+                balance,
+                client.test_mode,
+                len(session.reuse.crashed),
+                session.estimate_lines(est),
+            ):
                 ui.info(line)
-            if todo and not options.yes and not ui.confirm("Proceed?"):
+            if todo and not options.yes and not ui.confirm(session.question(est)):
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             report = RunReport()
-            if todo:
+            if todo or done:
+                session.begin()
+            if todo and session.recorder is not None:
                 runner = Runner(
                     client,
-                    journal,
+                    session.recorder,
                     mode,
                     options.concurrency,
                     price,
@@ -151,12 +132,21 @@ def _run_with_journal(
                 )
                 report = runner.run(todo)
                 ui.progress_done()
+            session.stop_recording()
             test_mode = client.test_mode or report.test_mode
         finally:
             client.close()
-    entries = _same_kind(journal.entries(mode), test_run)
-    return finish(prepared, output, est, report, entries, test_mode, started, ui)
-
-
-def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:
-    return {fp: e for fp, e in entries.items() if e.state != "done" or e.test_mode == test_run}
+    report.outcomes.update(skipped_outcomes(skipped))
+    code = finish(
+        prepared,
+        output,
+        est,
+        report,
+        session.view(report),
+        test_mode,
+        started,
+        ui,
+        session.summary_extra(est),
+    )
+    session.end(code, report.outcomes)
+    return code

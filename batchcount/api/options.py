@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -29,8 +30,11 @@ class RunOptions:
     max_retries: int = 5
     max_cost: float | None = None
     price: float | None = None
-    fresh: bool = False
+    fresh: bool = False  # recount every row of this input (--max-age 0); asks in the prompt
     grace: float = 5.0
+    store: Path | None = None  # the count store; None: BATCHCOUNT_STORE, else the user folder
+    max_age: timedelta | None = None  # reuse stored counts this young; None: 30 days
+    preflight: bool = False  # skip segments whose free database count is 0
 
 
 class UI(Protocol):

@@ -14,6 +14,7 @@ import click
 from batchcount import __version__
 from batchcount.cli.check import check
 from batchcount.cli.common import redact, say
+from batchcount.cli.history import history
 from batchcount.cli.run import run
 from batchcount.cli.sandbox import sandbox
 from batchcount.cli.template import template
@@ -41,6 +42,7 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(run)
+cli.add_command(history)
 cli.add_command(template)
 cli.add_command(sandbox)
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from batchcount.cli.common import add_secret, input_options, to_input_options
+from batchcount.cli.store_options import max_age, store_options
 from batchcount.cli.ui import TerminalUI
 
 
@@ -78,14 +79,14 @@ from batchcount.cli.ui import TerminalUI
     metavar="USD",
     help="Price per realtime request if the account's tier cannot be read.",
 )
-@click.option("--fresh", is_flag=True, help="Forget the journal and start over (asks first).")
+@store_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(**kwargs: Any) -> None:
     """Count every segment in INPUT and write the annotated workbook.
 
-    Shows the estimate and asks "Proceed? [y/N]" before spending. Rerunning the same
-    command resumes: segments already answered (see the journal beside the output) are
-    never sent again.
+    Shows the estimate and asks "Proceed? [y/N]" before spending. Counts are remembered in
+    the count store: any segment counted within --max-age (from any file) is reused, not
+    paid again, so rerunning the same command resumes.
 
     Exit codes: 0 all counted; 1 some rows invalid or failed; 2 usage or unreadable input;
     3 stopped early (key rejected, no funds, --max-cost, declined); 130 interrupted.
@@ -109,6 +110,9 @@ def run(**kwargs: Any) -> None:
         max_cost=kwargs["max_cost"],
         price=kwargs["price"],
         fresh=kwargs["fresh"],
+        store=kwargs["store"],
+        max_age=max_age(kwargs),
+        preflight=kwargs["preflight"],
     )
     ui = TerminalUI(kwargs["quiet"])
     try:

@@ -1,7 +1,11 @@
 """Bounded-concurrency execution of a plan, with budget and stop rules.
 
 Worker threads take requests in input order; the main thread collects outcomes (so progress
-and Ctrl-C live in one place). Every stop keeps what is done: the journal already holds it.
+and Ctrl-C live in one place). Every stop keeps what is done: the store already holds it.
+
+The store (a `Recorder`) learns of every attempt before it leaves and of every answer. If
+another run has the same request in flight, this one waits for that answer; if another run
+answered it meanwhile, this one takes that answer instead of paying again.
 
 Stopping: no new request goes out, and the requests already in flight are waited for, because
 the API bills them whether or not we read the answer (an abandoned one is re-sent next run and
@@ -10,7 +14,7 @@ may be billed twice). How long we wait:
   the request timeout (`patience`); a second Ctrl-C stops waiting at once;
 - SIGTERM (a service manager or `timeout` wants the process gone soon): `grace` seconds.
 Both signals exit 130 ("interrupted"). Requests still in flight when we stop waiting stay
-`sent` in the journal: the next run re-sends them and reports them as possibly billed twice.
+`sent` in the store: the next run re-sends them and reports them as possibly billed twice.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, JournalError, Stop
 from batchcount.net.client import GenerectClient, RowFailed
 from batchcount.net.throttle import Cancelled
 from batchcount.plan.estimate import money, request_json
-from batchcount.store.journal import Journal
+from batchcount.store.records import AlreadyAnswered, InFlightElsewhere, Recorder
 
 _EPS = 1e-9
 
@@ -47,6 +51,7 @@ class Outcome:
     amount_charged: float | None = None
     message: str = ""
     rebilled: int = 0  # attempts sent without an answer: may be billed beyond the receipts
+    reused: bool = False  # answered by another run meanwhile: taken from the store, not paid
 
 
 @dataclass
@@ -73,6 +78,7 @@ class RunReport:
     rate_limited: int = 0
     test_mode: bool = False
     abandoned: list[str] = field(default_factory=list)  # in flight when we stopped waiting
+    reused: int = 0  # answered by other runs while this one ran (taken, not paid again)
 
 
 class _Budget:
@@ -112,7 +118,7 @@ class Runner:
     def __init__(
         self,
         client: GenerectClient,
-        journal: Journal,
+        store: Recorder,
         mode: str,
         concurrency: int,
         price: float,
@@ -123,7 +129,7 @@ class Runner:
         on_notice: Callable[[str], None] = lambda line: None,
     ) -> None:
         self.client = client
-        self.journal = journal
+        self.store = store
         self.mode = mode
         self.concurrency = max(1, concurrency)
         self.budget = _Budget(max_cost, price)
@@ -136,6 +142,7 @@ class Runner:
         )
         self.on_progress = on_progress
         self.on_notice = on_notice
+        self._waiting_noted = False
         self._signals: list[int] = []  # appended to by the signal handler (no locks there)
         self._stop = threading.Event()
         self._stop_reason: str | None = None
@@ -177,17 +184,51 @@ class Runner:
         finally:
             self._results.put(None)
 
-    def _journal(self, write: Callable[[], None]) -> None:
-        """A journal write from a worker; if the journal fails, the whole run stops."""
+    def _mark(self, write: Callable[[], None]) -> None:
+        """A store write from a worker; if the store fails, the whole run stops."""
         try:
             write()
         except JournalError as exc:
             self.stop(exc.message, EXIT_STOPPED)
 
     def _one(self, job: Job) -> Outcome:
-        """Count one segment. The journal learns of every attempt as it happens (sent; ended
-        without a usable answer, possibly billed or not; answered), so a crash at any moment
-        leaves it knowing what may have been billed. Final marks add nothing to `rebilled`."""
+        """Count one segment; if another run has it in flight, wait for that answer first."""
+        while True:
+            try:
+                return self._count(job)
+            except AlreadyAnswered as got:  # answered by another run since the plan was made
+                self.budget.settle(0.0)
+                record = got.record
+                return Outcome(
+                    job.fp,
+                    "ok",
+                    record.results_count,
+                    0.0,
+                    "answered meanwhile by another batchcount run; not charged again",
+                    reused=True,
+                )
+            except InFlightElsewhere as busy:
+                if not self._waiting_noted:
+                    self._waiting_noted = True
+                    self.on_notice(
+                        f"Another batchcount run (#{busy.run_id}) is counting some of the same "
+                        "segments right now: waiting for its answers instead of paying twice."
+                    )
+                try:
+                    self.store.wait_elsewhere(job.fp, self._stop.is_set)
+                except JournalError as exc:
+                    self.budget.settle(0.0)
+                    self.stop(exc.message, EXIT_STOPPED)
+                    return Outcome(job.fp, "skipped", message=f"not sent: {exc.message}")
+                if self._stop.is_set():
+                    self.budget.settle(0.0)
+                    message = f"not sent: {self._stop_reason or 'stopped'}"
+                    return Outcome(job.fp, "skipped", message=message)
+
+    def _count(self, job: Job) -> Outcome:
+        """The store learns of every attempt as it happens (sent; ended without a usable
+        answer, possibly billed or not; answered), so a crash at any moment leaves it knowing
+        what may have been billed. Final marks add nothing to `rebilled`."""
         body_text = request_json(job.body)
         fp, mode = job.fp, self.mode
         try:
@@ -196,16 +237,18 @@ class Runner:
                 job.body,
                 stopping=self._stop.is_set,
                 may_rebill=self.budget.may_rebill,
-                before_send=lambda: self.journal.mark_sent(fp, mode, body_text),
-                after_attempt=lambda unanswered: self._journal(
-                    lambda: self.journal.mark_failed(fp, mode, "retrying", unanswered)
+                before_send=lambda: self.store.mark_sent(fp, mode, body_text),
+                after_attempt=lambda unanswered: self._mark(
+                    lambda: self.store.mark_retrying(fp, mode, unanswered)
                 ),
             )
+        except (AlreadyAnswered, InFlightElsewhere):
+            raise
         except Cancelled as exc:
             self.budget.settle(0.0)
             unanswered = exc.unanswered
             message = f"not {'counted' if unanswered else 'sent'}: {self._stop_reason or 'stopped'}"
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
+            self._mark(lambda: self.store.mark_failed(fp, mode, message))
             return Outcome(fp, "skipped", message=message, rebilled=unanswered)
         except JournalError as exc:  # the write-ahead mark failed: this attempt did not go out
             self.budget.settle(0.0)
@@ -214,23 +257,23 @@ class Runner:
         except RowFailed as exc:
             self.budget.settle(0.0)
             message, unanswered = exc.message, exc.unanswered
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
+            self._mark(lambda: self.store.mark_failed(fp, mode, message))
             return Outcome(fp, "failed", message=message, rebilled=unanswered)
         except StopRun as exc:
             self.budget.settle(0.0)
             self.stop(exc.message, exc.exit_code)
             message, unanswered = exc.message, int(getattr(exc, "unanswered", 0))
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message))
+            self._mark(lambda: self.store.mark_failed(fp, mode, message))
             return Outcome(fp, "skipped", message=f"not counted: {message}", rebilled=unanswered)
         except Exception as exc:  # a bug must not lose the run: record it and go on
             self.budget.settle(0.0)
             # it may have gone out: count it as possibly billed rather than forget it
             message = f"internal error ({type(exc).__name__}); rerun to retry this row"
-            self._journal(lambda: self.journal.mark_failed(fp, mode, message, 1))
+            self._mark(lambda: self.store.mark_failed(fp, mode, message, 1))
             return Outcome(fp, "failed", message=message, rebilled=1)
         self.budget.settle(answer.amount_charged)
-        self._journal(
-            lambda: self.journal.mark_done(
+        self._mark(
+            lambda: self.store.mark_done(
                 fp, mode, answer.results_count, answer.amount_charged, 0, answer.test_mode
             )
         )
@@ -299,7 +342,7 @@ class Runner:
                     if deadline is not None:  # already stopping: a second signal
                         self.on_notice(
                             "Stopped waiting: the requests still in flight stay 'sent' in the "
-                            "journal and will be re-sent (possibly billed twice) next run."
+                            "store and will be re-sent (possibly billed twice) next run."
                         )
                         break
                     self._interrupt(new)
@@ -315,7 +358,7 @@ class Runner:
                             "paid for. Press Ctrl-C to stop waiting now."
                         )
                 if deadline is not None and now > deadline:
-                    break  # in-flight answers did not land in time: the journal says 'sent'
+                    break  # in-flight answers did not land in time: the store says 'sent'
                 if now - last_tick >= 0.5 or item is not _EMPTY:
                     last_tick = now
                     progress.in_flight = len(self._in_flight)
@@ -341,7 +384,9 @@ class Runner:
             self._in_flight.discard(outcome.fp)
         report.outcomes[outcome.fp] = outcome
         report.rebilled += outcome.rebilled
-        if outcome.status != "skipped":
+        if outcome.reused:
+            report.reused += 1
+        elif outcome.status != "skipped":
             report.sent += 1
         report.spent += outcome.amount_charged or 0.0
         progress.done += 1

@@ -1,7 +1,7 @@
 """Plan + answers -> the Results rows and the Summary, in input order.
 
-Answers come from this run's outcomes or from the journal (earlier runs). Totals are sums of
-the server's `amount_charged` receipts, never our own arithmetic.
+Answers come from this run's outcomes or from the count store (earlier runs, any output).
+Totals are sums of the server's `amount_charged` receipts, never our own arithmetic.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from batchcount.net.runner import Outcome
 from batchcount.output.columns import ResultRow
 from batchcount.plan.estimate import Plan, PlannedRow, request_json
-from batchcount.store.journal import Entry
+from batchcount.store.records import Record
 
 TEST_PREFIX = "[test mode: fictional count, nothing charged] "
 STATUSES = ("ok", "invalid", "failed", "skipped")
@@ -77,12 +77,13 @@ def run_rows_out(
     plan: Plan,
     cells: Sequence[Sequence[str]],
     outcomes: Mapping[str, Outcome],
-    journal: Mapping[str, Entry],
+    journal: Mapping[str, Record],
     not_reached: str,
     test_mode: bool,
     tally: Tally,
 ) -> Iterator[ResultRow]:
-    """The Results rows after a run. `journal` holds every answer (read after the run).
+    """The Results rows after a run. `journal` holds the stored answer per segment (read after
+    the run): `done` ones are used, with their `message`; a `sent` one was abandoned in flight.
 
     Possibly billed attempts come from the journal (all runs) or, if it could not record
     them, from this run's outcomes; a request still `sent` (abandoned in flight) counts one.
@@ -113,10 +114,10 @@ def run_rows_out(
                 status = outcome.status
                 count, amount = outcome.results_count, outcome.amount_charged
                 message = outcome.message
-                source = "new" if status == "ok" else ""
+                source = ("reused" if outcome.reused else "new") if status == "ok" else ""
             elif entry is not None and entry.state == "done":
                 status, count, amount = "ok", entry.results_count, entry.amount
-                message = "answered in an earlier run (journal); not charged again"
+                message = entry.message or "answered in an earlier run; not charged again"
                 source = "reused"
             else:
                 status = "skipped"
