@@ -148,5 +148,7 @@ def _run_with_store(
         ui,
         session.summary_extra(est),
     )
+    for line in session.closing_lines(report):
+        ui.info(line)
     session.end(code, report.outcomes)
     return code

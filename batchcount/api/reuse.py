@@ -154,7 +154,7 @@ def find_reuse(
 
 
 def take_over_journal(db: Database, output: Path, scope: Scope) -> ImportReport | None:
-    return import_journal(db, journal_path(output), output, scope.base)
+    return import_journal(db, journal_path(output), output, scope.base, scope.test)
 
 
 def notes(reuse: Reuse, store: Path) -> list[str]:

@@ -121,6 +121,17 @@ class StoreSession:
             rows.append(("Saved by --preflight", money(est.saved_by_preflight)))
         return rows
 
+    def closing_lines(self, report: RunReport) -> list[str]:
+        """--fresh / --max-age 0 recounts everything each time: resuming needs another age."""
+        if not report.stop_reason or self.reuse.max_age.total_seconds() > 0:
+            return []
+        flag = "--fresh" if self.options.fresh else "--max-age 0"
+        return [
+            f"This run used {flag}: the same command would count everything again. To resume "
+            f"without paying again for what was counted, rerun without {flag} (or with "
+            "--max-age 1d)."
+        ]
+
     def end(self, exit_code: int, outcomes: Mapping[str, Outcome]) -> None:
         self.stop_recording()
         if self.run is not None:

@@ -139,7 +139,8 @@ def as_records(contents: JournalContents, scope: Scope) -> dict[str, Record]:
     which reads a journal without taking it over)."""
     found = {}
     for entry in contents.entries:
-        if entry.mode != scope.mode or entry.test != scope.test:
+        answered = entry.state == "done" and entry.results_count is not None
+        if entry.mode != scope.mode or (answered and entry.test != scope.test):
             continue
         found[entry.fp] = _as_record(entry, contents)
     return found
@@ -165,8 +166,13 @@ def _as_record(entry: JournalEntry, contents: JournalContents) -> Record:
     )
 
 
-def import_journal(db: Database, path: Path, output: Path, base: str) -> ImportReport | None:
-    """Take over the journal beside `output`, if there is one. Call under the output's lock."""
+def import_journal(
+    db: Database, path: Path, output: Path, base: str, test: bool
+) -> ImportReport | None:
+    """Take over the journal beside `output`, if there is one. Call under the output's lock.
+
+    `base`, `test`: the API and kind of the run taking it over (a journal did not record its
+    API; an answer keeps its own test flag, an unanswered request takes the run's)."""
     if not path.exists():
         return None
     contents = read_journal(path, output.name)
@@ -179,7 +185,7 @@ def import_journal(db: Database, path: Path, output: Path, base: str) -> ImportR
         ).fetchone()
         if seen:
             return 0, frozenset(), True
-        return (*_take_over(conn, contents, output, base), False)
+        return (*_take_over(conn, contents, output, base, test), False)
 
     answers, crashed, already = db.transaction(work)
     renamed = _rename(path)
@@ -187,7 +193,7 @@ def import_journal(db: Database, path: Path, output: Path, base: str) -> ImportR
 
 
 def _take_over(
-    conn: sqlite3.Connection, contents: JournalContents, output: Path, base: str
+    conn: sqlite3.Connection, contents: JournalContents, output: Path, base: str, test: bool
 ) -> tuple[int, frozenset[str]]:
     runs: dict[bool, int] = {}
     done_by: dict[bool, list[JournalEntry]] = {}
@@ -217,7 +223,8 @@ def _take_over(
         runs[test] = int(cursor.lastrowid or 0)
     crashed = set()
     for entry in contents.entries:
-        key = (entry.fp, entry.mode, base, int(entry.test))
+        answered = entry.state == "done" and entry.results_count is not None
+        key = (entry.fp, entry.mode, base, int(entry.test if answered else test))
         record = _as_record(entry, contents)
         rebilled = entry.rebilled
         state, message = entry.state, entry.message
