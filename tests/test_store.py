@@ -272,3 +272,38 @@ def test_api_base_identities() -> None:
     assert same == {"https://api.generect.com"}
     assert base_identity(False, "http://127.0.0.1:8080") == "http://127.0.0.1:8080"
     assert base_identity(False, "https://eu.example.com") != base_identity(False, None)
+
+
+# --- taking over journals --------------------------------------------------------------------
+
+
+def test_a_journal_is_imported_once_even_if_the_rename_did_not_happen(tmp_path: Path) -> None:
+    from batchcount.store.import_journal import import_journal
+    from batchcount.store.journal import Journal
+    from batchcount.store.records import lookup
+    from batchcount.store.runs import list_runs
+
+    output = tmp_path / "in.counted.xlsx"
+    path = tmp_path / "in.counted.journal.sqlite"
+    journal = Journal(path)
+    journal.mark_sent("a", "realtime", '{"job_titles": ["A"]}')
+    journal.mark_done("a", "realtime", 42, 0.04, 0, False)
+    journal.mark_sent("b", "realtime", '{"job_titles": ["B"]}')  # in flight at a crash
+    journal.close()
+    db = Database(tmp_path / "counts.sqlite")
+    scope = Scope("realtime", "https://api.generect.com", False)
+    report = import_journal(db, path, output, scope.base, scope.test)
+    assert report is not None and report.answers == 1 and report.crashed == {"b"}
+    assert report.renamed_to == tmp_path / "in.counted.journal.imported.sqlite"
+    # a crash between the import and the rename: the journal is still there
+    path.write_bytes(report.renamed_to.read_bytes())
+    again = import_journal(db, path, output, scope.base, scope.test)
+    assert again is not None and again.already and again.answers == 0
+    assert again.renamed_to == tmp_path / "in.counted.journal.imported-2.sqlite"
+    records = lookup(db, scope, ["a", "b"])
+    assert records["a"].results_count == 42 and records["a"].paid_output == str(output)
+    assert records["b"].state == "failed" and records["b"].rebilled == 1  # booked once
+    runs = list_runs(db)
+    assert [(r.kind, r.counted_new, r.spent) for r in runs] == [("import", 1, 0.04)]
+    assert import_journal(db, path, output, scope.base, scope.test) is None  # nothing left
+    db.close()

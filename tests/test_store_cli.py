@@ -169,8 +169,13 @@ def test_an_existing_journal_is_imported_and_nothing_is_paid_again(
         journal.mark_done(fp, "realtime", 1000 + len(fp), 0.04, 0, True)
     journal.mark_sent(bodies[4][0], "realtime", json.dumps(bodies[4][1]))  # a crash: in flight
     journal.close()
+    before = journal_file.read_bytes()
+    check = bc(server, "check", str(src))  # reads the journal as run will import it
+    assert journal_file.read_bytes() == before  # check changes nothing
+    assert "1 requests were in flight when the last run stopped" in check.stdout
     done = bc(server, "run", str(src), "--yes")
     assert done.returncode == 0, done.stderr
+    assert line(check.stdout, "reuse counts") == line(done.stderr, "reuse counts")
     assert "Took over 4 counts from the journal in.counted.journal.sqlite" in done.stderr
     assert "4 reuse counts from" in done.stderr and "2 new ($0.08)" in done.stderr
     assert "1 requests were in flight when the last run stopped" in done.stderr

@@ -67,9 +67,7 @@ def check_estimate(options: RunOptions, prepared: Prepared) -> CheckEstimate:
         skipped: set[str] = set()
         if options.preflight and mode == "realtime":
             pending = {fp: b for fp, b in plan.requests.items() if fp not in reuse.reused}
-            checked = preflight(
-                GenerectClient(ClientConfig()), db, scope, pending, reuse.cutoff, 1, ask=False
-            )
+            checked = preflight(None, db, scope, pending, reuse.cutoff, 1)
             skipped = checked.skipped
             lines.extend(preflight_lines(checked, check_only=True))
     done = set(reuse.reused)

@@ -150,5 +150,5 @@ def _run_with_store(
     )
     for line in session.closing_lines(report):
         ui.info(line)
-    session.end(code, report.outcomes)
+    session.end(code, report.outcomes, test_mode)
     return code

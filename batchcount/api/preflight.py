@@ -45,16 +45,15 @@ def database_body(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def preflight(
-    client: GenerectClient,
+    client: GenerectClient | None,
     db: Database | None,
     scope: Scope,
     bodies: Mapping[str, dict[str, Any]],
     cutoff: float,
     concurrency: int,
-    ask: bool = True,
 ) -> Preflight:
-    """Which of `bodies` (realtime fingerprint -> body) the database finds empty. `ask`:
-    False for `check`, which only reads stored answers."""
+    """Which of `bodies` (realtime fingerprint -> body) the database finds empty. Without a
+    client (`check`) only stored answers are used."""
     result = Preflight()
     db_scope = Scope("database", scope.base, scope.test)
     wanted: dict[str, tuple[str, dict[str, Any]]] = {}  # db fp -> (db body text, db body)
@@ -74,7 +73,7 @@ def preflight(
             counts[db_fp] = record.results_count
             result.stored += len(by_db_fp[db_fp])
     missing = [db_fp for db_fp in wanted if db_fp not in counts]
-    if missing and ask:
+    if missing and client is not None:
         answers = _ask(client, [(f, wanted[f][1]) for f in missing], concurrency, result)
         for db_fp, (count, amount, test) in answers.items():
             counts[db_fp] = count

@@ -132,12 +132,12 @@ class StoreSession:
             "--max-age 1d)."
         ]
 
-    def end(self, exit_code: int, outcomes: Mapping[str, Outcome]) -> None:
+    def end(self, exit_code: int, outcomes: Mapping[str, Outcome], test_mode: bool) -> None:
         self.stop_recording()
         if self.run is not None:
             failed = sum(1 for o in outcomes.values() if o.status == "failed")
             self.run.add(reused=sum(1 for o in outcomes.values() if o.reused))
-            self.run.finish(exit_code, failed)
+            self.run.finish(exit_code, failed, test_mode)
 
     def abandon(self) -> None:
         """On an unexpected way out: stop writing and let other runs see this one ended."""

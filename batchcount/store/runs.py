@@ -60,12 +60,14 @@ class ActiveRun:
             )
         )
 
-    def finish(self, exit_code: int, failed: int) -> None:
+    def finish(self, exit_code: int, failed: int, test_mode: bool = False) -> None:
+        """`test_mode`: the API answered in test mode (a live-looking key on a test server)."""
         try:
             self.db.transaction(
                 lambda conn: conn.execute(
-                    "UPDATE runs SET finished = ?, exit_code = ?, failed = ? WHERE id = ?",
-                    (time.time(), exit_code, failed, self.id),
+                    "UPDATE runs SET finished = ?, exit_code = ?, failed = ?, "
+                    "test = max(test, ?) WHERE id = ?",
+                    (time.time(), exit_code, failed, int(test_mode), self.id),
                 )
             )
         finally:
