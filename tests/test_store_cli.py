@@ -128,6 +128,36 @@ def test_two_concurrent_runs_share_one_store_and_pay_once(tmp_path: Path) -> Non
     assert all(r["status"] == "ok" and r["test"] for r in history)
 
 
+def test_a_segment_in_flight_in_another_run_is_waited_for_not_paid_twice(
+    tmp_path: Path,
+) -> None:
+    """The same segments in the same order, two outputs, started together: whichever run
+    sends a segment first pays; the other waits for that answer and takes it."""
+    src = write_xlsx(tmp_path / "in.xlsx", segments(6))
+    config = SandboxConfig(latency=0.4, valid_keys=frozenset({KEY}))
+    with start_sandbox(config) as srv:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "batchcount", "run", str(src), "--yes", "-q",
+                 "--concurrency", "2", "-o", str(tmp_path / f"{name}.xlsx")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env_for(srv),
+            )
+            for name in ("a", "b")
+        ]  # fmt: skip
+        errs = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], errs
+        snap = settled(srv)
+    assert snap["ok_answers"] == 6 and max(snap["answered_bodies"].values()) == 1
+    assert any("is counting some of the same segments right now" in e for e in errs), errs
+    sources = [r["source"] for name in "ab" for r in results(tmp_path / f"{name}.xlsx")]
+    assert sources.count("new") == 6 and sources.count("reused") == 6
+    reused = [r for n in "ab" for r in results(tmp_path / f"{n}.xlsx") if r["source"] == "reused"]
+    assert all(r["amount_charged"] == 0 and isinstance(r["counted_at"], datetime) for r in reused)
+
+
 def test_reused_rows_carry_the_original_counted_at_and_source(
     server: SandboxServer, tmp_path: Path
 ) -> None:
