@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from batchcount.store.db import Database
-from batchcount.store.records import Record, Recorder, Scope, lookup
+from batchcount.store.recorder import Recorder
+from batchcount.store.records import Record, Scope, lookup
 from batchcount.store.runs import ActiveRun, begin_run
 
 SCOPE = Scope("realtime", "http://sandbox.test", True)

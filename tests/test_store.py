@@ -19,7 +19,8 @@ from batchcount.store.age import DEFAULT_MAX_AGE, parse_age
 from batchcount.store.db import APPLICATION_ID, SCHEMA_VERSION, Database, StoreError
 from batchcount.store.liveness import RunLock, is_alive
 from batchcount.store.location import store_location
-from batchcount.store.records import AlreadyAnswered, InFlightElsewhere, Scope, settle_dead
+from batchcount.store.recorder import AlreadyAnswered, InFlightElsewhere
+from batchcount.store.records import Scope, settle_dead
 
 SCOPE = Scope("realtime", "http://sandbox.test", True)
 

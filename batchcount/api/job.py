@@ -12,7 +12,7 @@ from pathlib import Path
 from batchcount.api.account import account, endpoint
 from batchcount.api.finish import build_summary, finish
 from batchcount.api.options import UI, RunOptions, check_options, default_output, output_path
-from batchcount.api.preflight import preflight, preflight_lines, skipped_outcomes
+from batchcount.api.preflight import skipped_outcomes
 from batchcount.api.reuse import effective_max_age, open_store
 from batchcount.api.session import StoreSession
 from batchcount.errors import (
@@ -76,22 +76,7 @@ def _run_with_store(
             throttle=throttle,
         )
         try:
-            if options.preflight and mode == "realtime":
-                pending = {fp: b for fp, b in plan.requests.items() if fp not in done}
-                checked = preflight(
-                    client,
-                    session.db,
-                    session.reuse.scope,
-                    pending,
-                    session.reuse.cutoff,
-                    options.concurrency,
-                )
-                session.preflight_skipped = checked.skipped
-                for line in preflight_lines(checked):
-                    ui.info(line)
-            elif options.preflight:
-                ui.info("--preflight has nothing to do in database mode: its counts are free.")
-            skipped = session.preflight_skipped
+            skipped = session.preflight(client, ui.info)
             todo = [
                 Job(fp, body)
                 for fp, body in plan.requests.items()

@@ -21,8 +21,9 @@ from batchcount.net.runner import Outcome
 from batchcount.plan.estimate import Plan, money
 from batchcount.store.age import DEFAULT_MAX_AGE, describe_age
 from batchcount.store.db import Database
-from batchcount.store.import_journal import ImportReport, as_records, import_journal, read_journal
+from batchcount.store.import_journal import ImportReport, import_journal
 from batchcount.store.journal import journal_path
+from batchcount.store.journal_reader import as_records, read_journal
 from batchcount.store.location import store_location
 from batchcount.store.records import (
     Record,

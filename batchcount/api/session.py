@@ -3,11 +3,12 @@ table row at the end (so that `job` only wires the stages)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchcount.api.options import RunOptions
+from batchcount.api.preflight import preflight, preflight_lines
 from batchcount.api.reuse import (
     Reuse,
     cost_line,
@@ -19,12 +20,14 @@ from batchcount.api.reuse import (
     scope_for,
     take_over_journal,
 )
+from batchcount.net.client import GenerectClient
 from batchcount.net.runner import Outcome, RunReport
 from batchcount.plan.estimate import Estimate, money
 from batchcount.plan.prepare import Prepared
 from batchcount.store.age import describe_age
 from batchcount.store.db import Database
-from batchcount.store.records import Record, Recorder
+from batchcount.store.recorder import Recorder
+from batchcount.store.records import Record
 from batchcount.store.runs import ActiveRun, begin_run
 
 
@@ -54,6 +57,24 @@ class StoreSession:
             reuse.crashed |= {fp for fp in imported.crashed if fp in prepared.plan.requests}
         session = cls(db, options, prepared, output, reuse)
         return session, notes(reuse, db.path)
+
+    def preflight(self, client: GenerectClient, say: Callable[[str], None]) -> set[str]:
+        """--preflight: the segments about to be paid whose free database count is 0."""
+        options = self.options
+        if not options.preflight:
+            return set()
+        if self.prepared.mode != "realtime":
+            say("--preflight has nothing to do in database mode: its counts are free.")
+            return set()
+        requests = self.prepared.plan.requests
+        pending = {fp: b for fp, b in requests.items() if fp not in self.reuse.reused}
+        checked = preflight(
+            client, self.db, self.reuse.scope, pending, self.reuse.cutoff, options.concurrency
+        )
+        for line in preflight_lines(checked):
+            say(line)
+        self.preflight_skipped = checked.skipped
+        return checked.skipped
 
     @property
     def done(self) -> set[str]:

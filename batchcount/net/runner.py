@@ -32,7 +32,7 @@ from batchcount.errors import EXIT_INTERRUPTED, EXIT_STOPPED, JournalError, Stop
 from batchcount.net.client import GenerectClient, RowFailed
 from batchcount.net.throttle import Cancelled
 from batchcount.plan.estimate import money, request_json
-from batchcount.store.records import AlreadyAnswered, InFlightElsewhere, Recorder
+from batchcount.store.recorder import AlreadyAnswered, InFlightElsewhere, Recorder
 
 _EPS = 1e-9
 

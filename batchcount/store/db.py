@@ -22,67 +22,14 @@ from typing import TypeVar
 
 from batchcount import __version__
 from batchcount.errors import JournalError
+from batchcount.store.schema import APPLICATION_ID, SCHEMA_VERSION, initialise
 
-APPLICATION_ID = 0x62636E74  # "bcnt": marks the file as a batchcount count store
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0  # SQLite waits this long for another process's write to finish
 BUSY_RETRIES = 5  # then we retry the whole statement/transaction a few times
 # A full integrity scan on every start costs ~0.2 s per 100k stored counts; above this size
 # the cheap checks (header, size, tables) stand alone, and a damaged page met later is still
 # a StoreError before anything is sent (lookups) or a stop (marks).
 QUICK_CHECK_LIMIT = 64 * 1024 * 1024
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL DEFAULT 'run',          -- run | import (a journal taken over)
-    started REAL NOT NULL,                     -- epoch seconds
-    finished REAL,                             -- NULL while running (or if it crashed)
-    input TEXT,
-    output TEXT,                               -- absolute path: "this output has cost"
-    mode TEXT NOT NULL,
-    base TEXT NOT NULL,                        -- normalised API base, or "sandbox"
-    test INTEGER NOT NULL,                     -- 1: test mode (fictional counts)
-    counted_new INTEGER NOT NULL DEFAULT 0,    -- distinct segments answered and paid here
-    reused INTEGER NOT NULL DEFAULT 0,         -- distinct segments answered from the store
-    failed INTEGER NOT NULL DEFAULT 0,
-    preflight_skipped INTEGER NOT NULL DEFAULT 0,
-    spent REAL NOT NULL DEFAULT 0,             -- sum of amount_charged receipts
-    exit_code INTEGER,
-    version TEXT NOT NULL,
-    pid INTEGER,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_output ON runs (output);
-CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
-CREATE TABLE IF NOT EXISTS counts (
-    fp TEXT NOT NULL,                          -- fingerprint of the canonical body (+ mode)
-    mode TEXT NOT NULL,
-    base TEXT NOT NULL,
-    test INTEGER NOT NULL,                     -- the kind of run that sent it
-    state TEXT NOT NULL CHECK (state IN ('sent', 'retrying', 'done', 'failed')),
-    body TEXT NOT NULL,                        -- the exact JSON sent
-    results_count INTEGER,                     -- the last answer (kept while recounting)
-    amount_charged REAL,
-    answer_test INTEGER,                       -- the answer carried X-Generect-Mode: test
-    counted_at REAL,                           -- epoch seconds the answer landed
-    paid_by INTEGER REFERENCES runs (id),      -- the run that paid for the answer
-    owner INTEGER REFERENCES runs (id),        -- the run of the latest attempt
-    sent_at REAL,
-    sends INTEGER NOT NULL DEFAULT 0,
-    rebilled INTEGER NOT NULL DEFAULT 0,       -- attempts that may be billed without receipt
-    message TEXT,
-    PRIMARY KEY (fp, mode, base, test)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS imports (
-    journal TEXT NOT NULL,                     -- absolute path of the journal taken over
-    created TEXT NOT NULL,                     -- its own creation stamp (identifies it)
-    imported REAL NOT NULL,
-    entries INTEGER NOT NULL,
-    PRIMARY KEY (journal, created)
-);
-"""
 
 T = TypeVar("T")
 
@@ -192,7 +139,7 @@ class Database:
         except sqlite3.Error as exc:
             raise self.damaged(exc) from None
         if not tables:  # an empty SQLite file someone made for us: set it up
-            self.transaction(_initialise)
+            self.transaction(initialise)
         if self.path.stat().st_size > QUICK_CHECK_LIMIT:
             return
         try:
@@ -264,18 +211,6 @@ class Database:
                 self.conn.close()
 
 
-def _initialise(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    conn.execute(
-        "INSERT OR IGNORE INTO info VALUES ('created', ?), ('created_by', ?)",
-        (time.strftime("%Y-%m-%d %H:%M:%S"), f"batchcount {__version__}"),
-    )
-
-
 def _create(path: Path) -> None:
     """Create a new store atomically: built beside, then linked into place, so a crash never
     leaves a 0-byte or half-made store and two processes creating it at once both end up
@@ -287,7 +222,7 @@ def _create(path: Path) -> None:
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: every later open uses WAL
             conn.execute("BEGIN IMMEDIATE")
-            _initialise(conn)
+            initialise(conn)
             conn.execute("COMMIT")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:

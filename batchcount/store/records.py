@@ -1,27 +1,23 @@
-"""Stored counts: lookups, and the write-ahead marks a run makes around every request.
+"""Stored counts: what the store holds for a plan, and what crashed runs left in flight.
 
 A count is keyed by (fingerprint of the canonical body and mode, mode, API base, test/live).
-A run marks a request `sent` (committed) right before it leaves and `done`/`failed` when its
-answer lands, so a crash leaves the store knowing what may have been billed. The marks are
-claims too: if another live run has the same request in flight, or answered it meanwhile,
-`mark_sent` says so instead of letting this run pay for it again.
+The marks a run makes around each request live in `recorder`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from batchcount.errors import Cancelled
 from batchcount.store.db import Database
 from batchcount.store.liveness import is_alive
 
 IN_FLIGHT_AT_STOP = "in flight when an earlier run stopped: it may have been billed"
 _CHUNK = 500  # fingerprints per IN (...) query: well under SQLite's variable limit
 
-_COLUMNS = (
+COLUMNS = (
     "c.fp, c.mode, c.state, c.body, c.results_count, c.amount_charged, c.counted_at, "
     "c.answer_test, c.paid_by, c.owner, c.message, c.sends, c.rebilled, r.output"
 )
@@ -69,7 +65,7 @@ class Record:
         )
 
 
-def _record(row: Sequence[object]) -> Record:
+def record_from(row: Sequence[object]) -> Record:
     return Record(
         fp=str(row[0]),
         mode=str(row[1]),
@@ -98,12 +94,12 @@ def lookup(db: Database, scope: Scope, fps: Iterable[str]) -> dict[str, Record]:
             chunk = wanted[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM counts c LEFT JOIN runs r ON r.id = c.paid_by "
+                f"SELECT {COLUMNS} FROM counts c LEFT JOIN runs r ON r.id = c.paid_by "
                 f"WHERE c.mode = ? AND c.base = ? AND c.test = ? AND c.fp IN ({marks})",
                 (scope.mode, scope.base, int(scope.test), *chunk),
             ).fetchall()
             for row in rows:
-                found[str(row[0])] = _record(row)
+                found[str(row[0])] = record_from(row)
         return found
 
     return db.read(work)
@@ -186,146 +182,6 @@ def put_free_answer(
             (fp, scope.mode, scope.base, int(scope.test), body, count, amount, int(test), now, now),
         )
     )
-
-
-class AlreadyAnswered(Exception):
-    """Another run answered this request after this run planned it: use that answer."""
-
-    def __init__(self, record: Record) -> None:
-        super().__init__(record.fp)
-        self.record = record
-
-
-class InFlightElsewhere(Exception):
-    """Another live run has this request in flight right now: wait for its answer."""
-
-    def __init__(self, run_id: int) -> None:
-        super().__init__(run_id)
-        self.run_id = run_id
-
-
-class Recorder:
-    """One run's marks in the store. Thread-safe (the database serialises them)."""
-
-    def __init__(self, db: Database, scope: Scope, run_id: int, cutoff: float) -> None:
-        self.db = db
-        self.scope = scope
-        self.run_id = run_id
-        self.cutoff = cutoff  # answers this recent (from any run) need not be paid again
-        self.closed = False
-
-    def _key(self, fp: str) -> tuple[object, ...]:
-        return (fp, self.scope.mode, self.scope.base, int(self.scope.test))
-
-    def mark_sent(self, fp: str, mode: str, body: str) -> None:
-        """Committed right before the request leaves. Raises AlreadyAnswered or
-        InFlightElsewhere instead when another run has (or is getting) the answer."""
-        if self.closed:  # the run has stopped: nothing goes out unrecorded
-            raise Cancelled()
-        key = self._key(fp)
-        me = self.run_id
-
-        def work(conn: sqlite3.Connection) -> None:
-            if self.closed:  # checked under the store's lock: close() cannot slip between
-                raise Cancelled()
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM counts c LEFT JOIN runs r ON r.id = c.paid_by "
-                "WHERE c.fp = ? AND c.mode = ? AND c.base = ? AND c.test = ?",
-                key,
-            ).fetchone()
-            now = time.time()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO counts (fp, mode, base, test, state, body, owner, sent_at, "
-                    "sends) VALUES (?, ?, ?, ?, 'sent', ?, ?, ?, 1)",
-                    (*key, body, me, now),
-                )
-                return
-            record = _record(row)
-            extra = 0
-            if record.owner != me:
-                if record.usable(self.cutoff, self.scope.test):
-                    raise AlreadyAnswered(record)
-                busy = record.state in ("sent", "retrying") and record.owner is not None
-                if busy and is_alive(self.db.path, record.owner):  # type: ignore[arg-type]
-                    raise InFlightElsewhere(record.owner)  # type: ignore[arg-type]
-                extra = int(record.state == "sent")  # a dead run left it in flight
-            conn.execute(
-                "UPDATE counts SET state = 'sent', owner = ?, sends = sends + 1, sent_at = ?, "
-                "rebilled = rebilled + ?, message = NULL, body = ? "
-                "WHERE fp = ? AND mode = ? AND base = ? AND test = ?",
-                (me, now, extra, body, *key),
-            )
-
-        self.db.transaction(work)
-
-    def _mine(self, sql: str, args: tuple[object, ...], fp: str) -> None:
-        """An update of a record this run holds (a stale mark never touches another run's)."""
-        self.db.transaction(
-            lambda conn: conn.execute(
-                f"{sql} WHERE fp = ? AND mode = ? AND base = ? AND test = ? AND owner = ?",
-                (*args, *self._key(fp), self.run_id),
-            )
-        )
-
-    def mark_retrying(self, fp: str, mode: str, unanswered: int) -> None:
-        """An attempt ended without a usable answer; another follows after a pause."""
-        if self.closed:
-            return
-        self._mine(
-            "UPDATE counts SET state = 'retrying', rebilled = rebilled + ?, message = 'retrying'",
-            (unanswered,),
-            fp,
-        )
-
-    def mark_done(
-        self, fp: str, mode: str, results_count: int, amount: float, rebilled: int, test: bool
-    ) -> None:
-        if self.closed:  # a straggler thread after the run stopped waiting
-            return
-        key, me = self._key(fp), self.run_id
-
-        def work(conn: sqlite3.Connection) -> None:
-            cursor = conn.execute(
-                "UPDATE counts SET state = 'done', results_count = ?, amount_charged = ?, "
-                "answer_test = ?, counted_at = ?, paid_by = ?, rebilled = rebilled + ?, "
-                "message = NULL WHERE fp = ? AND mode = ? AND base = ? AND test = ? "
-                "AND owner = ?",
-                (results_count, amount, int(test), time.time(), me, rebilled, *key, me),
-            )
-            if cursor.rowcount:
-                conn.execute(
-                    "UPDATE runs SET counted_new = counted_new + 1, spent = spent + ? WHERE id = ?",
-                    (amount, me),
-                )
-
-        self.db.transaction(work)
-
-    def mark_failed(self, fp: str, mode: str, message: str, rebilled: int = 0) -> None:
-        if self.closed:
-            return
-        self._mine(
-            "UPDATE counts SET state = 'failed', message = ?, rebilled = rebilled + ?",
-            (message, rebilled),
-            fp,
-        )
-
-    def wait_elsewhere(self, fp: str, stopping: Callable[[], bool], poll: float = 0.2) -> None:
-        """Until the run that has this request in flight answers it, fails it or dies."""
-        while not stopping() and not self.closed:
-            record = lookup(self.db, self.scope, [fp]).get(fp)
-            if (
-                record is None
-                or record.state not in ("sent", "retrying")
-                or record.owner in (None, self.run_id)
-                or not is_alive(self.db.path, record.owner)
-            ):
-                return
-            time.sleep(poll)
-
-    def close(self) -> None:
-        with self.db.lock:  # waits for a mark under way; no request leaves after this
-            self.closed = True
 
 
 def with_state(record: Record, state: str) -> Record:
