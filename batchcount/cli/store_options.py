@@ -34,8 +34,8 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--fresh",
             is_flag=True,
-            help="Recount every row of this input (same as --max-age 0); asked in the same "
-            "prompt as the cost.",
+            help="Recount every row of this input (same as --max-age 0); run asks once, in the "
+            "prompt that shows the cost.",
         ),
         click.option(
             "--preflight",

@@ -215,9 +215,9 @@ def _create(path: Path) -> None:
     """Create a new store atomically: built beside, then linked into place, so a crash never
     leaves a 0-byte or half-made store and two processes creating it at once both end up
     using the same complete file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.new-{os.getpid()}-{threading.get_ident()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(temp, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: every later open uses WAL
@@ -237,12 +237,14 @@ def _create(path: Path) -> None:
     except sqlite3.Error as exc:
         raise StoreError(
             f"cannot create the count store {path} ({exc}). Check that the folder is "
-            f"writable, or choose another with --store PATH (or BATCHCOUNT_STORE)."
+            "writable, or choose another with --store PATH (or BATCHCOUNT_STORE). Nothing was "
+            "sent."
         ) from None
     except OSError as exc:
         raise StoreError(
             f"cannot create the count store {path} ({exc.strerror}). Check that the folder "
-            "is writable, or choose another with --store PATH (or BATCHCOUNT_STORE)."
+            "is writable, or choose another with --store PATH (or BATCHCOUNT_STORE). Nothing "
+            "was sent."
         ) from None
     finally:
         for suffix in ("", "-wal", "-shm"):
