@@ -445,6 +445,7 @@ def test_check_without_a_key_uses_the_list_price_and_says_run_asks(tmp_path: Pat
     assert done.returncode == 0
     assert "3 rows: 3 new ($0.12)" in done.stdout
     assert "run asks your account's price tier" in done.stdout
+    assert not store_path().exists()  # check reads; it never creates a store
     sandbox = bc(None, "check", str(src), "--sandbox")
     assert "your account's price tier" in sandbox.stdout
 
