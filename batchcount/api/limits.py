@@ -6,8 +6,8 @@ what a refused write means once requests were paid for.
   toward the hard one first (what well-behaved tools do) and, if that is not enough,
   `--concurrency` is lowered with a note.
 - File size (`ulimit -f`): by default a write past the limit kills the process (SIGXFSZ)
-  between two journal records. Ignored, the write fails with EFBIG instead, which the
-  journal and the workbook writer report like a full disk.
+  between two store records. Ignored, the write fails with EFBIG instead, which the
+  store and the workbook writer report like a full disk.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from pathlib import Path
 from batchcount.api.options import UI, RunOptions
 from batchcount.errors import EXIT_STOPPED, OutputFileError
 from batchcount.net.runner import RunReport
-from batchcount.store.journal import Entry
+from batchcount.store.records import Record
 
 try:
     import resource
 except ImportError:  # Windows: no rlimits
     resource = None  # type: ignore[assignment]
 
-# stdio, the journal (database, -wal, -shm, lock), the input, the output and its temp file,
-# the CA bundle while TLS loads it, Python's own, and headroom
+# stdio, the store (database, -wal, -shm, run lock), the output's lock, the input, the
+# output and its temp file, the CA bundle while TLS loads it, Python's own, and headroom
 FIXED_FILES = 48
 PER_CONNECTION = 2  # its socket, and a second while a dropped connection is replaced
 PER_CONNECTION_SANDBOX = 4  # the built-in sandbox serves the other end in this process
@@ -134,9 +134,9 @@ _WHY = {
 }
 
 
-def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Path) -> str:
-    """Answers paid for in this run that not even the journal could hold (a full disk), said
-    honestly: the next run pays for them again. "" when every answer is in the journal."""
+def unrecorded_note(report: RunReport, entries: Mapping[str, Record], store: Path) -> str:
+    """Answers paid for in this run that not even the count store could hold (a full disk),
+    said honestly: the next run pays for them again. "" when every answer is in the store."""
     lost = sum(
         1
         for fp, outcome in report.outcomes.items()
@@ -145,37 +145,36 @@ def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Pa
     if not lost:
         return ""
     return (
-        f"{lost} answers paid for in this run could not be recorded (the journal "
-        f"{journal.name} could not be written either): the next run counts them, and pays "
-        "for them, again. Every other answer is safe in the journal."
+        f"{lost} answers paid for in this run could not be recorded (the count store "
+        f"{store} could not be written either): the next run counts them, and pays "
+        "for them, again. Every other answer is safe in the store."
     )
 
 
 def unwritten(
     exc: OutputFileError,
     output: Path,
-    journal: Path,
+    store: Path,
     report: RunReport,
-    entries: Mapping[str, Entry],
+    entries: Mapping[str, Record],
 ) -> OutputFileError:
     """The workbook could not be written after the counting. Say where the answers are and
     how to get the workbook without paying again; and, honestly, which answers are nowhere
-    (the journal was full too). Exit 3 (not 2, which would claim that nothing was sent) once
+    (the store was full too). Exit 3 (not 2, which would claim that nothing was sent) once
     anything was sent."""
     cause = exc.__cause__
     code = getattr(cause, "errno", None)
     why = _WHY.get(code, getattr(cause, "strerror", None) or exc.message) if code else exc.message
-    safe = unrecorded_note(report, entries, journal)
+    safe = unrecorded_note(report, entries, store)
     if not safe:
         safe = (
-            f"Every answer is safe in the journal {journal.name} beside it: nothing is lost "
-            "and nothing will be paid again."
+            f"Every answer is safe in the count store {store}: nothing is lost and nothing "
+            "will be paid again."
         )
     error = OutputFileError(
         f"the workbook {output} could not be written ({why}). {safe} Fix that (free disk "
         "space, raise the limit, or close the file if another program holds it) and rerun "
-        "the same command: it sends nothing already answered and writes the workbook. Keep "
-        "the same -o: the journal belongs to that output."
+        "the same command: it sends nothing already answered and writes the workbook."
     )
     if report.sent:
         error.exit_code = EXIT_STOPPED

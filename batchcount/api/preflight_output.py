@@ -4,8 +4,8 @@ at the end never loses what was paid.
 Before: the output must be a file name in an existing, writable folder with room for at
 least a small file (probed by writing and fsyncing one beside it): otherwise a usage error,
 exit 2, nothing sent. After: if writing fails anyway (the disk filled during the run, Excel
-holds the file), every count is already in the journal; the error gives the exact command
-that writes them to another file for $0: `--journal` reuses this journal, `--max-cost 0`
+holds the file), every count is already in the count store; the error gives the exact
+command that writes them to another file for $0: the store holds the counts, `--max-cost 0`
 sends nothing.
 """
 
@@ -19,8 +19,9 @@ from pathlib import Path
 
 from batchcount.api.options import RunOptions
 from batchcount.errors import OutputFileError, StopRun
+from batchcount.store.age import describe_age
 
-PROBE_BYTES = 64 * 1024  # about what the journal needs for its first few hundred requests
+PROBE_BYTES = 64 * 1024  # about what the store needs for its first few hundred requests
 
 _WHY = {
     errno.ENOSPC: "the disk is full",
@@ -32,16 +33,18 @@ _WHY = {
 }
 
 
-def check_output(output: Path, journal: Path) -> None:
-    """Raise OutputFileError (exit 2, nothing sent) if `output` or `journal` cannot be
-    written. Called before the input is read, the journal opened or anything sent."""
+def check_output(output: Path, store: Path | None = None) -> None:
+    """Raise OutputFileError (exit 2, nothing sent) if `output` or the count store's folder
+    cannot be written. Called before the input is read, the store opened or anything sent.
+    A store folder that does not exist yet is created (or refused) when the store opens."""
     if output.is_dir():
         raise OutputFileError(
             f"-o {output} is a folder; give a file name, e.g. -o {output / 'results.xlsx'}. "
             "Nothing was sent."
         )
     folders = {output.parent: f"the output {output}"}
-    folders.setdefault(journal.parent, f"the journal {journal}")
+    if store is not None and store.parent.is_dir():
+        folders.setdefault(store.parent, f"the count store {store}")
     for folder, what in folders.items():
         if not folder.exists():
             raise OutputFileError(
@@ -85,36 +88,34 @@ class WriteFailed(StopRun):
 
 
 def write_failed(
-    options: RunOptions, output: Path, journal: Path, paid: bool, problem: str, note: str = ""
+    options: RunOptions, output: Path, store: Path, paid: bool, problem: str, note: str = ""
 ) -> WriteFailed:
     """The error for an output that could not be written at the end, with the way out.
-    `note`: answers the journal could not hold either (api.limits.unrecorded_note)."""
+    `note`: answers the store could not hold either (api.limits.unrecorded_note)."""
     other = _other_output(output)
     problem = problem.rstrip(". ")
     if not paid:
         return WriteFailed(
             f"{problem}. Nothing was paid for in this run; choose another -o, e.g. -o {other}"
         )
-    command = shlex.join(
-        [*rewrite_base(options), "-o", str(other), "--journal", str(journal), "--max-cost", "0"]
-    )
+    command = shlex.join([*rewrite_base(options), "-o", str(other), "--max-cost", "0"])
     key_note = (
         " (add your --api-key as before; it is never shown)" if options.key_on_command_line else ""
     )
-    safe = note or f"Every count of this run is safe in the journal {journal}."
+    safe = note or f"Every count of this run is safe in the count store {store}."
     return WriteFailed(
         f"{problem}.\n{safe} To write them "
-        f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
+        f"to another file for $0 (the store holds them; --max-cost 0 sends nothing), "
+        f"run{key_note}:\n"
         f"  {command}\n"
-        "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0; "
-        "if the journal's disk is full too, copy the journal to another disk and give the "
-        "copy to --journal)"
+        "(any -o works, e.g. on a disk with free space; keep --max-cost 0; if the store's "
+        "disk is full too, copy the store to another disk and add --store COPY)"
     )
 
 
 def rewrite_base(options: RunOptions) -> list[str]:
     """`batchcount run INPUT` and the options the user gave that shape the requests, without
-    -o, --journal, --max-cost, --fresh or the key."""
+    -o, --journal, --max-cost, --fresh, --max-age 0 or the key."""
     if options.command:
         return ["batchcount", "run", *options.command]
     inputs = options.inputs
@@ -135,6 +136,10 @@ def rewrite_base(options: RunOptions) -> list[str]:
         args.append("--allow-unknown-values")
     if options.sandbox:
         args.append("--sandbox")
+    if options.store is not None:
+        args += ["--store", str(options.store)]
+    if options.max_age is not None and options.max_age.total_seconds() > 0:
+        args += ["--max-age", describe_age(options.max_age)]
     return args
 
 
