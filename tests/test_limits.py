@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import resource
 import sqlite3
 import subprocess
@@ -34,13 +35,18 @@ def _config(**changes: Any) -> SandboxConfig:
     return SandboxConfig(valid_keys=frozenset({KEY}), **changes)
 
 
-def _journal_rows(path: Path) -> dict[str, int]:
+def _store() -> Path:
+    """This test's count store (conftest sets BATCHCOUNT_STORE; subprocesses inherit it)."""
+    return Path(os.environ["BATCHCOUNT_STORE"])
+
+
+def _store_rows(path: Path) -> dict[str, int]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
         return {
             str(s): int(n)
-            for s, n in db.execute("SELECT state, count(*) FROM requests GROUP BY state")
+            for s, n in db.execute("SELECT state, count(*) FROM counts GROUP BY state")
         }
     finally:
         db.close()
@@ -126,19 +132,19 @@ def _run_limited(server: SandboxServer, src: Path, size: int) -> subprocess.Comp
 
 
 def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
-    """The journal fills the allowed size mid-run: SIGXFSZ does not kill the process, the
-    run stops with exit 3 and says what to do; the journal stays whole and the rerun (no
-    limit) finishes without paying again for anything the journal recorded."""
+    """The count store fills the allowed size mid-run: SIGXFSZ does not kill the process, the
+    run stops with exit 3 and says what to do; the store stays whole and the rerun (no
+    limit) finishes without paying again for anything the store recorded."""
     n = 300
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
-    journal = tmp_path / "in.counted.journal.sqlite"
+    journal = _store()
     with start_sandbox(_config()) as srv:
-        done = _run_limited(srv, src, 64_000)  # room for about half of the journal
+        done = _run_limited(srv, src, 64_000)  # room for about half of the counts
         assert done.returncode == EXIT_STOPPED, done.stderr
         assert "Traceback" not in done.stderr
         assert "could not be written" in done.stderr and "ulimit -f" in done.stderr
         first = settled(srv)
-        states = _journal_rows(journal)  # intact, and it knows what was answered
+        states = _store_rows(journal)  # intact, and it knows what was answered
         assert 0 < states.get("done", 0) < n
         unrecorded = first["ok_answers"] - states["done"]
         if unrecorded:  # answers that came after the journal was full: said, not hidden
@@ -157,7 +163,7 @@ def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: 
 def test_workbook_over_the_file_size_limit_is_a_clear_error_and_nothing_is_resent(
     tmp_path: Path,
 ) -> None:
-    """Everything is in the journal; only the workbook does not fit under `ulimit -f`."""
+    """Everything is in the count store; only the workbook does not fit under `ulimit -f`."""
     distinct = 20
     rows = segments(distinct) * 100  # 2,000 rows: a workbook much bigger than the journal
     n = len(rows)
@@ -167,17 +173,17 @@ def test_workbook_over_the_file_size_limit_is_a_clear_error_and_nothing_is_resen
         assert run_cli(srv, src, "--concurrency", "8").returncode == 0
         size = output.stat().st_size
         output.unlink()
-        # the journal's files fit (the -shm index alone is 32 KiB), the workbook cannot
-        journal_size = (tmp_path / "in.counted.journal.sqlite").stat().st_size
+        # the store's files fit (the -shm index alone is 32 KiB), the workbook cannot
+        journal_size = _store().stat().st_size
         limit = max(journal_size, 32_768) + 16_384
         assert limit < size
         done = _run_limited(srv, src, limit)
         assert done.returncode == EXIT_USAGE, done.stderr  # nothing was sent in this run
         assert "file-size limit (ulimit -f)" in done.stderr
-        assert "Every answer is safe in the journal" in done.stderr
+        assert "safe in the count store" in done.stderr
         assert "rerun the same command" in done.stderr and "Traceback" not in done.stderr
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(tmp_path / "in.counted.journal.sqlite") == {"done": distinct}
+        assert _store_rows(_store()) == {"done": distinct}
         again = run_cli(srv, src)
         assert again.returncode == 0, again.stderr
         snap = settled(srv)
@@ -229,9 +235,9 @@ def test_disk_full_while_writing_after_a_paid_run(
         err = capsys.readouterr().err
         assert stop.value.code == EXIT_STOPPED, err  # paid requests went out: not "2"
         assert "could not be written (the disk is full)" in err
-        assert "Every answer is safe in the journal in.counted.journal.sqlite" in err
+        assert f"safe in the count store {_store()}" in err
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(tmp_path / "in.counted.journal.sqlite") == {"done": n}
+        assert _store_rows(_store()) == {"done": n}
         monkeypatch.undo()
         again = run_cli(srv, src)
         assert again.returncode == 0, again.stderr
@@ -248,22 +254,24 @@ def test_unwritten_is_honest_about_answers_the_journal_could_not_hold() -> None:
         failed = exc
     report = RunReport(sent=3)
     report.outcomes = {fp: Outcome(fp, "ok", 10, 0.04) for fp in ("a", "b", "c")}
-    from batchcount.store.journal import Entry
+    from batchcount.store.records import Record
 
-    entries = {"a": Entry("a", "done", 10, 0.04, None, 1, 0, False)}  # b, c never recorded
-    error = unwritten(failed, Path("out.xlsx"), Path("out.journal.sqlite"), report, entries)
+    # b, c never recorded
+    entries = {"a": Record("a", "realtime", "done", "{}", 10, 0.04, 1.0, True, 1, 1, None, 1, 0)}
+    error = unwritten(failed, Path("out.xlsx"), Path("counts.sqlite"), report, entries)
     assert error.exit_code == EXIT_STOPPED
     assert "file-size limit (ulimit -f)" in error.message
     assert "2 answers paid for in this run could not be recorded" in error.message
     assert "pays for them, again" in error.message
 
 
-def test_journal_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) -> None:
+def test_a_store_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) -> None:
     """Under a tiny `ulimit -f` SQLite cannot even create its -shm index beside a good
-    journal: the message must not send the user to delete it (and pay for it all again)."""
+    count store: the message must not send the user to delete it (and pay for it all
+    again)."""
     n = 40
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
-    journal = tmp_path / "in.counted.journal.sqlite"
+    journal = _store()
     with start_sandbox(_config()) as srv:
         assert run_cli(srv, src).returncode == 0
         before = journal.read_bytes()

@@ -535,7 +535,7 @@ def test_preflight_skips_segments_the_database_finds_empty(
         assert "--preflight" in str(row["message"]) and "database count" in str(row["message"])
         assert row["amount_charged"] is None
     totals = summary(tmp_path / "in.counted.xlsx")
-    assert totals["Skipped by --preflight (segments)"] == "2"
+    assert totals["Skipped by --preflight (segments)"] == 2  # a number, with its format
     # the free answers are stored: a second --preflight run asks no database count again
     other = bc(server, "run", str(src), "--yes", "--preflight", "-o", str(tmp_path / "b.xlsx"))
     assert other.returncode == 0, other.stderr

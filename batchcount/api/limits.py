@@ -100,7 +100,7 @@ def file_size_note() -> str | None:
     if soft == inf:
         return None
     return (
-        f"Note: files are limited to {_size(soft)} here (ulimit -f); a workbook or journal "
+        f"Note: files are limited to {_size(soft)} here (ulimit -f); a workbook or count store "
         "larger than that cannot be written. Raise it (ulimit -f unlimited) for big inputs."
     )
 

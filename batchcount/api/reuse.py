@@ -246,7 +246,7 @@ def results_view(
     for fp, record in fresh.items():
         used = reuse.reused.get(fp)
         if used is not None and fp not in outcomes:
-            paid_here = used.paid_output == here
+            paid_here = here is not None and used.paid_output == here
             view[fp] = replace(
                 used,
                 state="done",
@@ -269,9 +269,14 @@ def _reused_message(record: Record, paid_here: bool) -> str:
         if record.counted_at is not None
         else "an earlier run"
     )
-    if record.results_count is None:  # billed, but its count was unusable: not re-sent
-        return f"answered {when} by an earlier run; not charged again; {record.message or ''}"
-    if paid_here:
-        return f"counted {when} by an earlier run of this output; not charged again"
-    where = f" for {Path(record.paid_output).name}" if record.paid_output else ""
-    return f"reused the stored count of {when} (counted{where}); not charged again"
+    # what the answer's own run said of it (a missing receipt; an unusable count, which is
+    # billed and never re-sent automatically), unless a later attempt's failure replaced it
+    note = record.message if record.state == "done" and record.message else ""
+    if record.results_count is None:
+        text = f"answered {when} by an earlier run; not charged again"
+    elif paid_here:
+        text = f"counted {when} by an earlier run of this output; not charged again"
+    else:
+        where = f" for {Path(record.paid_output).name}" if record.paid_output else ""
+        text = f"reused the stored count of {when} (counted{where}); not charged again"
+    return "; ".join(p for p in (text, note) if p)
