@@ -64,9 +64,9 @@ def _wrap(owner: Any, attr: str, phase: str, memory: bool = False) -> None:
 def _install() -> None:
     import batchcount.api.finish as finish
     import batchcount.api.job as job
+    import batchcount.api.session as session
     import batchcount.cli.check as cli
     import batchcount.net.runner as runner
-    import batchcount.store.journal as journal
 
     PHASES["imported"] = time.time()
     for module in (cli, job):
@@ -75,7 +75,7 @@ def _install() -> None:
         _wrap(module, "write_output", "write", memory=True)
     _wrap(job, "finish", "finish")
     _wrap(runner.Runner, "run", "count")
-    _wrap(journal.Journal, "entries", "journal_entries")
+    _wrap(session.StoreSession, "start", "store_lookup")
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ def gil_top(raw: Path, limit: int = 25) -> None:
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "check"
     work = Path(tempfile.mkdtemp(prefix="batchcount-profile-"))
+    os.environ["BATCHCOUNT_STORE"] = str(work / "counts.sqlite")  # never the user's own store
     try:
         if what == "check":
             rows = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from store_helpers import recorder_at
 
 from batchcount.net.adaptive import (
     BACKOFF,
@@ -36,7 +37,6 @@ from batchcount.net.runner import Job, Progress, Runner, RunReport
 from batchcount.net.throttle import Throttle
 from batchcount.plan.estimate import fingerprint
 from batchcount.sandbox.server import SANDBOX_KEY, SandboxConfig, SandboxServer, start_sandbox
-from batchcount.store.journal import Journal
 
 # --- the controller alone -----------------------------------------------------------------
 
@@ -473,7 +473,7 @@ def run_auto(tmp_path: Path) -> Iterator[Callable[..., Outcome]]:
             levels.append((p.done, p.level))
             on_progress(p, server)
 
-        journal = Journal(tmp_path / f"j{len(servers)}.sqlite")
+        journal = recorder_at(tmp_path / f"j{len(servers)}.sqlite")
         runner = Runner(http, journal, "realtime", gate.capacity, 0.04, on_progress=progress)
         started = time.monotonic()
         try:
@@ -589,7 +589,10 @@ def test_cli_runs_auto_by_default_and_shows_the_level(tmp_path: Path) -> None:
         done = cli(server, str(src), "--max-concurrency", "20")
         assert done.returncode == 0, done.stderr
         assert 1 <= server.stats.max_in_flight <= 6
-        fixed = cli(server, str(src), "-o", str(tmp_path / "fixed.xlsx"), "--concurrency", "3")
+        # --fresh: the count store would otherwise reuse the first run's 60 counts
+        fixed = cli(
+            server, str(src), "-o", str(tmp_path / "fixed.xlsx"), "--concurrency", "3", "--fresh"
+        )
         assert fixed.returncode == 0, fixed.stderr
     assert "counted 60/60" in done.stderr and "c=" in done.stderr
     assert "c=3," in fixed.stderr  # a number keeps today's fixed window

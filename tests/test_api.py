@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,23 @@ ROWS = [
 
 
 @pytest.fixture(autouse=True)
-def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The per-user journal folder lives in the test's tmp_path; no key from the shell."""
-    folder = tmp_path / "xdg" / "batchcount"
-    monkeypatch.setattr("batchcount.api.userdata.user_folder", lambda: folder)
+def user_store(private_count_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The per-user count store is the test's own (conftest: BATCHCOUNT_STORE); no key from
+    the shell."""
     monkeypatch.delenv("GENERECT_API_KEY", raising=False)
     monkeypatch.delenv("GENERECT_API_BASE", raising=False)
-    return folder
+    return private_count_store
+
+
+def runs_in(store: Path) -> int:
+    """Runs recorded in a count store (0 if it was never created)."""
+    if not store.exists():
+        return 0
+    db = sqlite3.connect(store)
+    try:
+        return int(db.execute("SELECT count(*) FROM runs").fetchone()[0])
+    finally:
+        db.close()
 
 
 @pytest.fixture
@@ -153,7 +164,7 @@ def test_path_with_output_writes_the_workbook_and_the_cli_resumes_it(
     sheet = list(load_workbook(output, read_only=True)["Results"].iter_rows(values_only=True))
     status = len(HEADERS) + RESULT_COLUMNS.index("status")
     assert [r[status] for r in sheet[1:]] == out["status"].to_list()
-    assert (tmp_path / "counted.journal.sqlite").exists()  # beside the output, as the CLI's
+    assert not list(tmp_path.glob("*.sqlite"))  # the counts are in the store, not beside it
     assert sent(server) == 2
     # The command line on the same output reuses the Python run's answers: nothing is sent.
     monkeypatch.setenv("GENERECT_API_BASE", server.url)
@@ -161,7 +172,9 @@ def test_path_with_output_writes_the_workbook_and_the_cli_resumes_it(
     with pytest.raises(SystemExit) as stop:
         main(["run", str(src), "-o", str(output), "--yes", "-q"])
     assert stop.value.code == 1  # the invalid row
-    assert "Already counted (journal): 2 segments" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "2 reuse counts from" in err and "0 new ($0.00)" in err
+    assert "This output (counted.xlsx) has cost $0.08 over 1 earlier run" in err
     assert sent(server) == 2
 
 
@@ -176,7 +189,7 @@ def test_embedded_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
 # --- money: confirmation, reuse, cap ---------------------------------------------------------
 
 
-def test_paid_call_refused_without_yes_or_confirm(server: SandboxServer, user_folder: Path) -> None:
+def test_paid_call_refused_without_yes_or_confirm(server: SandboxServer, user_store: Path) -> None:
     with pytest.raises(batchcount.ConfirmationRequired) as refused:
         batchcount.count(polars_frame(), **at(server))
     assert sent(server) == 0  # nothing billable reached the server
@@ -188,7 +201,7 @@ def test_paid_call_refused_without_yes_or_confirm(server: SandboxServer, user_fo
     assert "would send 2 billable requests" in message and "$0.08" in message
     assert "Nothing was sent. Pass yes=True" in message
     assert isinstance(refused.value, batchcount.UsageError)  # the CLI's exit 2: nothing sent
-    assert not (user_folder / "python.journal.sqlite").exists()  # no clutter left behind
+    assert runs_in(user_store) == 0  # no run recorded: nothing was counted or spent
 
 
 def test_confirm_callback_sees_the_estimate_and_can_decline(server: SandboxServer) -> None:
@@ -210,19 +223,20 @@ def test_confirm_callback_sees_the_estimate_and_can_decline(server: SandboxServe
     assert out["status"].to_list()[:3] == ["ok", "ok", "ok"] and sent(server) == 2
 
 
-def test_rerunning_the_same_cell_never_pays_twice(server: SandboxServer, user_folder: Path) -> None:
+def test_rerunning_the_same_cell_never_pays_twice(server: SandboxServer, user_store: Path) -> None:
     first = batchcount.count(polars_frame(), yes=True, **at(server))
     assert sent(server) == 2
     # Again, without yes: nothing billable is left, so nothing needs confirming.
     again = batchcount.count(polars_frame(), **at(server))
     assert sent(server) == 2
     assert again["results_count"].to_list() == first["results_count"].to_list()
-    assert "answered in an earlier run (journal)" in again["message"][0]
+    assert "reused the stored count of" in again["message"][0]
+    assert "not charged again" in again["message"][0]
     # The same segments in another table, re-sorted, with other casing: still reused.
     other = [{"Titles": "cto", "Geo": "GERMANY", "Size": "51-200", "Seniority": "c_suite"}]
     reused = batchcount.count(other, columns={"Size": "company_headcounts"}, **at(server))
     assert reused["results_count"][0] == first["results_count"][0] and sent(server) == 2
-    assert (user_folder / "python.journal.sqlite").exists()
+    assert runs_in(user_store) == 3  # the per-user store: the same one `batchcount run` uses
 
 
 def test_max_cost_stops_keeps_the_table_and_the_rerun_resumes(server: SandboxServer) -> None:
@@ -241,13 +255,22 @@ def test_max_cost_stops_keeps_the_table_and_the_rerun_resumes(server: SandboxSer
     assert sent(server) == 6  # the 2 answered ones were not paid again
 
 
-def test_fresh_needs_yes(server: SandboxServer) -> None:
+def test_fresh_is_asked_like_any_cost(server: SandboxServer) -> None:
+    """fresh=True recounts every segment: one question, the cost's (as the command line's
+    prompt), never a silent "yes"."""
     batchcount.count(polars_frame(), yes=True, **at(server))
-    with pytest.raises(batchcount.ConfirmationRequired, match="forget the answers"):
-        batchcount.count(polars_frame(), fresh=True, confirm=lambda q: True, **at(server))
+    with pytest.raises(batchcount.ConfirmationRequired, match="would send 2 billable"):
+        batchcount.count(polars_frame(), fresh=True, **at(server))
+    seen: list[batchcount.Quote] = []
+    with pytest.raises(batchcount.NotConfirmed):
+        batchcount.count(polars_frame(), fresh=True, confirm=seen.append, **at(server))
+    assert "--fresh: recount all 2 segments" in seen[0].question
+    assert "2 of them have stored counts" in seen[0].question
     assert sent(server) == 2
-    batchcount.count(polars_frame(), fresh=True, yes=True, **at(server))
+    batchcount.count(polars_frame(), fresh=True, confirm=lambda q: True, **at(server))
     assert sent(server) == 4
+    batchcount.count(polars_frame(), fresh=True, yes=True, **at(server))
+    assert sent(server) == 6
 
 
 # --- errors: typed, with the command line's messages -----------------------------------------
@@ -342,28 +365,30 @@ def test_progress_true_prints_the_messages_and_draws_a_bar(
     assert KEY not in out + err
 
 
-def test_the_per_user_folder_follows_the_platform(
+def test_the_per_user_store_is_the_command_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from batchcount.api import userdata
+    from batchcount.store.location import default_store, store_location
 
-    monkeypatch.undo()  # the real user_folder, not the fixture's
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("sys.platform", "linux")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert userdata.user_folder() == tmp_path / "data" / "batchcount"
-    monkeypatch.delenv("XDG_DATA_HOME")
-    assert userdata.user_folder() == tmp_path / ".local" / "share" / "batchcount"
-    monkeypatch.setattr("sys.platform", "darwin")
-    assert userdata.user_folder() == tmp_path / "Library" / "Application Support" / "batchcount"
-    assert userdata.chosen_journal(tmp_path) == tmp_path / "python.journal.sqlite"
+    monkeypatch.delenv("BATCHCOUNT_STORE")
+    assert store_location(None) == default_store()  # the platform's user data folder
+    assert default_store().name == "counts.sqlite" and default_store().parent.name == "batchcount"
+    assert userdata.chosen_store(tmp_path) == tmp_path / "counts.sqlite"  # a folder
+    assert userdata.chosen_store(tmp_path / "team.sqlite") == tmp_path / "team.sqlite"
     with pytest.raises(batchcount.UsageError, match="does not exist"):
-        userdata.chosen_journal(tmp_path / "nowhere" / "j.sqlite")
+        userdata.chosen_store(tmp_path / "nowhere" / "j.sqlite")
 
 
-def test_store_names_the_journal(server: SandboxServer, tmp_path: Path, user_folder: Path) -> None:
-    journal = tmp_path / "team.journal.sqlite"
-    batchcount.count(polars_frame(), yes=True, store=journal, **at(server))
-    assert journal.exists() and not (user_folder / "python.journal.sqlite").exists()
-    batchcount.count(polars_frame(), store=journal, **at(server))  # nothing left to pay for
+def test_store_names_the_count_store(
+    server: SandboxServer, tmp_path: Path, user_store: Path
+) -> None:
+    team = tmp_path / "team.sqlite"
+    batchcount.count(polars_frame(), yes=True, store=team, **at(server))
+    assert runs_in(team) == 1 and runs_in(user_store) == 0
+    batchcount.count(polars_frame(), store=team, **at(server))  # nothing left to pay for
+    assert sent(server) == 2
+    # another store knows nothing of those counts: without yes it asks before paying again
+    with pytest.raises(batchcount.ConfirmationRequired):
+        batchcount.count(polars_frame(), **at(server))
     assert sent(server) == 2

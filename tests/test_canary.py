@@ -80,7 +80,7 @@ def test_declining_after_the_canary_then_rerun_pays_only_the_rest(
 
     again = cli("run", str(src), "--canary", "2", server=server, stdin="y\ny\n")
     assert again.returncode == 0, again.stderr
-    assert "Already counted (journal): 2 segments" in again.stderr
+    assert "2 reuse counts from" in again.stderr and "4 new ($0.16)" in again.stderr
     assert "Billable requests: 4 (realtime mode)" in again.stderr
     assert statuses(out) == ["ok"] * len(SEGMENTS)
     snap = stats(server)

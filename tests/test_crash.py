@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import recorder_at, stored
 from test_faults import (
     KEY,
     PRICE,
@@ -48,7 +49,6 @@ from batchcount.net.runner import Job, Runner
 from batchcount.net.throttle import Throttle
 from batchcount.plan.estimate import fingerprint
 from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
-from batchcount.store.journal import Journal
 
 SEED = 4242
 COMPARED = ("status", "results_count", "amount_charged", "request")
@@ -72,10 +72,11 @@ def table(path: Path) -> list[tuple[Any, ...]]:
     return [tuple(row[c] for c in COMPARED) for row in results(path)]
 
 
-def journal_states(path: Path) -> Counter[str]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def store_states() -> Counter[str]:
+    """The states of the requests in this test's count store (conftest sets its path)."""
+    db = sqlite3.connect(f"file:{os.environ['BATCHCOUNT_STORE']}?mode=ro", uri=True)
     try:
-        return Counter(str(r[0]) for r in db.execute("SELECT state FROM requests"))
+        return Counter(str(r[0]) for r in db.execute("SELECT state FROM counts"))
     finally:
         db.close()
 
@@ -233,7 +234,7 @@ def test_ctrl_c_waits_for_answers_in_flight_saves_and_resumes(tmp_path: Path) ->
         # every request in flight was waited for: all answers that were billed are recorded
         assert statuses["ok"] == snap["ok_answers"] and statuses["skipped"] == n - statuses["ok"]
         assert summary(output)[TWICE] == 0
-        assert set(journal_states(output.with_name("in.counted.journal.sqlite"))) <= {
+        assert set(store_states()) <= {
             "done",
             "failed",
         }
@@ -265,7 +266,7 @@ def test_second_ctrl_c_abandons_in_flight_and_reports_them(tmp_path: Path) -> No
         in_flight = [r for r in out if "in flight when the run stopped" in str(r["message"])]
         assert len(in_flight) == concurrency
         assert summary(output)[TWICE] == concurrency
-        assert journal_states(output.with_name("in.counted.journal.sqlite"))["sent"] == 3
+        assert store_states()["sent"] == 3
         settled(srv)  # the server finished (and billed) the abandoned requests
         srv.config.latency = 0.01
         again = run_cli(srv, src, "--concurrency", str(concurrency))
@@ -303,7 +304,7 @@ def test_ctrl_c_waits_for_slow_answers_beyond_the_sigterm_grace(tmp_path: Path) 
     them as long as the request timeout allows, not just the short SIGTERM grace; abandoning
     them would make the next run pay for them again."""
     with start_sandbox(config(latency=1.2)) as srv:
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         client = GenerectClient(
             ClientConfig(base_url=srv.url, api_key=KEY, timeout=30), throttle=Throttle(3)
         )
@@ -312,7 +313,7 @@ def test_ctrl_c_waits_for_slow_answers_beyond_the_sigterm_grace(tmp_path: Path) 
         runner = Runner(client, journal, "realtime", 3, PRICE, grace=0.2)
         threading.Timer(0.4, os.kill, args=(os.getpid(), signal.SIGINT)).start()
         report = runner.run(jobs)
-        states = Counter(e.state for e in journal.entries("realtime").values())
+        states = Counter(e.state for e in stored(journal).values())
         journal.close()
         client.close()
         snap = settled(srv)
@@ -326,7 +327,7 @@ def test_sigterm_waits_only_a_short_grace_then_abandons(tmp_path: Path) -> None:
     waits `grace` seconds for slow answers, then leaves them `sent` in the journal; the
     signal handlers that were there before come back afterwards."""
     with start_sandbox(config(latency=3.0)) as srv:
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         client = GenerectClient(
             ClientConfig(base_url=srv.url, api_key=KEY, timeout=30), throttle=Throttle(3)
         )
@@ -342,91 +343,54 @@ def test_sigterm_waits_only_a_short_grace_then_abandons(tmp_path: Path) -> None:
         assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
         assert report.exit_code == 130 and report.stop_reason == "interrupted (SIGTERM)"
         assert elapsed < 2.0 and len(report.abandoned) == 3
-        states = Counter(e.state for e in journal.entries("realtime").values())
+        states = Counter(e.state for e in stored(journal).values())
         journal.close()  # as the job does: stragglers can no longer write
         client.close()
     assert states == {"sent": 3}  # the next run re-sends them as possibly billed twice
 
 
-# --- journals that do not fit --------------------------------------------------------------
+# --- stored counts across inputs, outputs and modes ------------------------------------------
 
 
-def test_journal_from_another_input_reuses_only_matching_segments(tmp_path: Path) -> None:
+def test_counts_from_another_input_and_output_are_reused(tmp_path: Path) -> None:
     first = write_xlsx(tmp_path / "first.xlsx", segments(10))
     second = write_xlsx(tmp_path / "second.xlsx", segments(10, start=5))  # 5 shared
-    shared = tmp_path / "shared.xlsx"
     with start_sandbox(config()) as srv:
-        assert run_cli(srv, first, "-o", str(shared)).returncode == 0
-        done = run_cli(srv, second, "-o", str(shared))
+        assert run_cli(srv, first, "-o", str(tmp_path / "a.xlsx")).returncode == 0
+        done = run_cli(srv, second, "-o", str(tmp_path / "b.xlsx"))
         assert done.returncode == 0, done.stderr
-        assert "The journal was started for first.xlsx" in done.stderr
-        assert "Already counted (journal): 5 segments" in done.stderr
+        assert "5 reuse counts from" in done.stderr and "5 new ($0.20)" in done.stderr
         snap = settled(srv)
     assert snap["ok_answers"] == 15 and max(snap["answered_bodies"].values()) == 1
-    assert [r["status"] for r in results(shared)] == ["ok"] * 10
+    out = results(tmp_path / "b.xlsx")
+    assert [r["status"] for r in out] == ["ok"] * 10
+    assert [r["source"] for r in out] == ["reused"] * 5 + ["new"] * 5
+    # paid for by the run that wrote a.xlsx: not part of what b.xlsx cost
+    assert [r["amount_charged"] for r in out[:5]] == [0] * 5
+    assert all("a.xlsx" in str(r["message"]) for r in out[:5])
 
 
-def test_journal_from_another_mode_is_not_reused(tmp_path: Path) -> None:
+def test_counts_from_another_mode_are_not_reused(tmp_path: Path) -> None:
     src = write_xlsx(tmp_path / "in.xlsx", segments(6))
     with start_sandbox(config()) as srv:
         assert run_cli(srv, src).returncode == 0
         billed = srv.stats.snapshot()["billed_amount"]
         done = run_cli(srv, src, "--mode", "database")
         assert done.returncode == 0, done.stderr
-        assert "another mode (6 in realtime mode)" in done.stderr
+        assert "6 new ($0.00)" in done.stderr
         snap = settled(srv)
         back = run_cli(srv, src)  # and realtime answers are still there
-        assert "Already counted (journal): 6 segments" in back.stderr
+        assert "6 reuse counts from" in back.stderr
         assert settled(srv)["billed_amount"] == billed
     assert snap["billed_amount"] == billed and snap["ok_answers"] == 12
-
-
-def _damaged_journal_refused(server: SandboxServer, src: Path, journal: Path) -> None:
-    before = server.stats.snapshot()["count_requests"]
-    output = src.with_name(src.stem + ".counted.xlsx")
-    old = output.read_bytes() if output.exists() else None
-    done = run_cli(server, src)
-    assert done.returncode == 2, done.stderr
-    assert "damaged or is not a batchcount journal" in done.stderr
-    assert "--fresh" in done.stderr and "Traceback" not in done.stderr
-    assert server.stats.snapshot()["count_requests"] == before  # nothing sent, nothing billed
-    assert (output.read_bytes() if output.exists() else None) == old
-
-
-def test_damaged_journals_are_refused_with_the_fix(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "in.xlsx", segments(300))
-    journal = tmp_path / "in.counted.journal.sqlite"
-    with start_sandbox(config()) as srv:
-        # garbage bytes
-        journal.write_bytes(b"\x00\xffnot a journal at all" * 500)
-        _damaged_journal_refused(srv, src, journal)
-        # an SQLite database, but someone else's
-        journal.unlink()
-        other = sqlite3.connect(journal)
-        other.execute("CREATE TABLE contacts (name TEXT)")
-        other.commit()
-        other.close()
-        _damaged_journal_refused(srv, src, journal)
-        journal.unlink()
-        # a real journal, truncated (a copy cut short, a full disk)
-        assert run_cli(srv, src, "--concurrency", "20").returncode == 0
-        billed = srv.stats.snapshot()["billed_amount"]
-        data = journal.read_bytes()
-        assert len(data) > 8192
-        journal.write_bytes(data[: len(data) // 2])
-        _damaged_journal_refused(srv, src, journal)
-        # --fresh is the documented way out: it asks, then starts over
-        done = run_cli(srv, src, "--fresh", "--concurrency", "20")
-        assert done.returncode == 0, done.stderr
-        assert settled(srv)["billed_amount"] == pytest.approx(2 * billed)
 
 
 def test_journal_that_cannot_be_written_stops_the_run(tmp_path: Path) -> None:
     """A full disk mid-run (SQLite's max_page_count stands in for it): the run stops with a
     clear message, and nothing goes out without its write-ahead record."""
     with start_sandbox(config(latency=0.01)) as srv:
-        journal = Journal(tmp_path / "j.sqlite")
-        journal._db.execute("PRAGMA max_page_count = 8")
+        journal = recorder_at(tmp_path / "j.sqlite")
+        journal.db.conn.execute("PRAGMA max_page_count = 8")
         bodies = [{"job_titles": [f"Title {i} " + "x" * 200]} for i in range(400)]
         jobs = [Job(fingerprint(b, "realtime"), b) for b in bodies]
         client = GenerectClient(
@@ -438,7 +402,7 @@ def test_journal_that_cannot_be_written_stops_the_run(tmp_path: Path) -> None:
         assert report.exit_code == EXIT_STOPPED
         assert "could not be written" in (report.stop_reason or "")
         assert "rerun the same command" in (report.stop_reason or "")
-        entries = journal.entries("realtime")
+        entries = stored(journal)
         snap = settled(srv)
         journal.close()
     recorded = {e.fp for e in entries.values() if e.state in ("sent", "done")}

@@ -158,7 +158,7 @@ def test_funds_out_then_resume_after_top_up(tmp_path: Path, funds_status: int) -
         srv.add_funds(100)
         second = cli("run", str(src), "--yes", server=srv)
         assert second.returncode == 0, second.stderr
-        assert "Already counted (journal): 4 segments" in second.stderr
+        assert "4 reuse counts from" in second.stderr
         out = results(tmp_path / "in.counted.xlsx")
         assert {r["status"] for r in out} == {"ok"}
         # where each count came from, and when (an Excel date-time)

@@ -242,7 +242,7 @@ def test_funds_out_stops_then_resumes_without_double_billing(
         srv.add_funds(1000)
         second = run_cli(srv, src, "--concurrency", str(concurrency))
         assert second.returncode == 0, second.stderr
-        assert f"Already counted (journal): {allowance} segments" in second.stderr
+        assert f"{allowance} reuse counts from" in second.stderr
         snap = settled(srv)
     out = results(output)
     assert [r["status"] for r in out] == ["ok"] * n

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import resource
 import shlex
 import sqlite3
@@ -34,7 +35,7 @@ from batchcount.errors import EXIT_STOPPED, EXIT_USAGE
 from batchcount.net.runner import Outcome, RunReport
 from batchcount.plan.prepare import InputOptions
 from batchcount.sandbox.server import SandboxConfig, SandboxServer, start_sandbox
-from batchcount.store.journal import Entry
+from batchcount.store.records import Record
 
 KEY = "test_faults_0123456789"
 INF = resource.RLIM_INFINITY
@@ -52,17 +53,22 @@ def _advice(stderr: str) -> list[str]:
     """The $0 command the write-failure message gives, as argv (without `batchcount`)."""
     line = next(x.strip() for x in stderr.splitlines() if x.strip().startswith("batchcount run "))
     argv = shlex.split(line)[1:]
-    assert argv[argv.index("--max-cost") + 1] == "0" and "--journal" in argv
+    assert argv[argv.index("--max-cost") + 1] == "0"
     return argv
 
 
-def _journal_rows(path: Path) -> dict[str, int]:
+def _store() -> Path:
+    """This test's count store (conftest sets BATCHCOUNT_STORE; subprocesses inherit it)."""
+    return Path(os.environ["BATCHCOUNT_STORE"])
+
+
+def _store_rows(path: Path) -> dict[str, int]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
         return {
             str(s): int(n)
-            for s, n in db.execute("SELECT state, count(*) FROM requests GROUP BY state")
+            for s, n in db.execute("SELECT state, count(*) FROM counts GROUP BY state")
         }
     finally:
         db.close()
@@ -148,20 +154,20 @@ def _run_limited(server: SandboxServer, src: Path, size: int) -> subprocess.Comp
 
 
 def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
-    """The journal fills the allowed size mid-run: SIGXFSZ does not kill the process, the
-    run stops with exit 3 and says what to do; the journal stays whole and the rerun (no
-    limit) finishes without paying again for anything the journal recorded."""
-    n = 400  # a journal of about 130 KB
+    """The count store fills the allowed size mid-run: SIGXFSZ does not kill the process, the
+    run stops with exit 3 and says what to do; the store stays whole and the rerun (no
+    limit) finishes without paying again for anything the store recorded."""
+    n = 400
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
-    journal = tmp_path / "in.counted.journal.sqlite"
+    journal = _store()
     with start_sandbox(_config()) as srv:
-        # room for the precheck's probe, and for about half of the journal
+        # room for the precheck's probe, and for about half of the counts
         done = _run_limited(srv, src, PROBE_BYTES + 16_384)
         assert done.returncode == EXIT_STOPPED, done.stderr
         assert "Traceback" not in done.stderr
         assert "could not be written" in done.stderr and "ulimit -f" in done.stderr
         first = settled(srv)
-        states = _journal_rows(journal)  # intact, and it knows what was answered
+        states = _store_rows(journal)  # intact, and it knows what was answered
         assert 0 < states.get("done", 0) < n
         unrecorded = first["ok_answers"] - states["done"]
         if unrecorded:  # answers that came after the journal was full: said, not hidden
@@ -180,7 +186,7 @@ def test_file_size_limit_mid_run_stops_cleanly_and_the_rerun_finishes(tmp_path: 
 def test_workbook_over_the_file_size_limit_is_a_clear_error_and_nothing_is_resent(
     tmp_path: Path,
 ) -> None:
-    """Everything is in the journal; only the workbook does not fit under `ulimit -f`."""
+    """Everything is in the count store; only the workbook does not fit under `ulimit -f`."""
     distinct = 20
     rows = segments(distinct) * 100  # 2,000 rows: a workbook much bigger than the journal
     n = len(rows)
@@ -190,19 +196,19 @@ def test_workbook_over_the_file_size_limit_is_a_clear_error_and_nothing_is_resen
         assert run_cli(srv, src, "--concurrency", "8").returncode == 0
         size = output.stat().st_size
         output.unlink()
-        # the journal's files (the -shm index alone is 32 KiB) and the precheck's probe fit,
+        # the store's files (the -shm index alone is 32 KiB) and the precheck's probe fit,
         # the workbook cannot
-        journal = tmp_path / "in.counted.journal.sqlite"
-        limit = max(journal.stat().st_size, 32_768, PROBE_BYTES) + 16_384
+        store = _store()
+        limit = max(store.stat().st_size, 32_768, PROBE_BYTES) + 16_384
         assert limit < size
         done = _run_limited(srv, src, limit)
         assert done.returncode == EXIT_USAGE, done.stderr  # nothing was sent in this run
         assert "file-size limit (ulimit -f)" in done.stderr
         assert "Nothing was sent in this run" in done.stderr
-        assert f"Every count is safe in the journal {journal}" in done.stderr
+        assert f"Every count is safe in the count store {store}" in done.stderr
         assert "Traceback" not in done.stderr
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(journal) == {"done": distinct}
+        assert _store_rows(store) == {"done": distinct}
         # the limit raised, the command the message gives writes the workbook for $0
         advice = _advice(done.stderr)
         again = subprocess.run(
@@ -262,19 +268,19 @@ def test_disk_full_while_writing_after_a_paid_run(
             main(["run", str(src), "--yes", "-q"])
         err = capsys.readouterr().err
         assert stop.value.code == EXIT_STOPPED, err  # paid requests went out: not "2"
-        journal = tmp_path / "in.counted.journal.sqlite"
         assert f"Cannot write {output}: the disk is full" in err
-        assert f"Every count is safe in the journal {journal}" in err
+        assert f"Every count is safe in the count store {_store()}" in err
         assert "Nothing was sent" not in err and "could not be recorded" not in err
         assert not output.exists() and not list(tmp_path.glob(".in.counted.xlsx.tmp-*"))
-        assert _journal_rows(journal) == {"done": n}
-        monkeypatch.undo()
+        assert _store_rows(_store()) == {"done": n}
+        store = _store()
+        monkeypatch.undo()  # (this also undoes conftest's BATCHCOUNT_STORE: pass it on)
         advice = _advice(err)  # space freed: the command the message gives
         again = subprocess.run(
             [sys.executable, "-m", "batchcount", *advice],
             capture_output=True,
             text=True,
-            env=env_for(srv),
+            env={**env_for(srv), "BATCHCOUNT_STORE": str(store)},
             timeout=120,
         )
         assert again.returncode == 0, again.stderr
@@ -293,8 +299,9 @@ def test_write_failure_is_honest_about_answers_the_journal_could_not_hold(
 ) -> None:
     report = RunReport(sent=3)
     report.outcomes = {fp: Outcome(fp, "ok", 10, 0.04) for fp in ("a", "b", "c")}
-    entries = {"a": Entry("a", "done", 10, 0.04, None, 1, 0, False)}  # b, c never recorded
-    journal, output = tmp_path / "out.journal.sqlite", tmp_path / "out.xlsx"
+    # b, c never recorded
+    entries = {"a": Record("a", "realtime", "done", "{}", 10, 0.04, 1.0, True, 1, 1, None, 1, 0)}
+    journal, output = tmp_path / "counts.sqlite", tmp_path / "out.xlsx"
     note = unrecorded_note(report, entries, journal)
     assert "2 answers paid for in this run could not be recorded" in note
     assert "pays for them, again" in note
@@ -306,27 +313,28 @@ def test_write_failure_is_honest_about_answers_the_journal_could_not_hold(
     assert error.exit_code == EXIT_STOPPED  # requests went out in this run
     assert error.message.startswith(problem)
     assert note in error.message and "Every count is safe" not in error.message
-    assert f"--journal {journal} --max-cost 0" in error.message
-    # nothing sent in this run, answers from earlier runs in the journal: exit 2, still $0
+    assert "-o" in error.message and "--max-cost 0" in error.message
+    assert "--journal" not in error.message  # the count store holds them: no journal to name
+    # nothing sent in this run, answers from earlier runs in the store: exit 2, still $0
     error = write_failed(_options(tmp_path), output, journal, problem, sent=False, held=True)
     assert error.exit_code == EXIT_USAGE
-    assert "Nothing was sent in this run. Every count is safe in the journal" in error.message
+    assert "Nothing was sent in this run. Every count is safe in the count store" in error.message
     assert "--max-cost 0" in error.message
-    # an empty journal: nothing to rewrite, another -o is enough
+    # nothing in the store for this input: nothing to rewrite, another -o is enough
     error = write_failed(_options(tmp_path), output, journal, problem, sent=False, held=False)
-    assert error.exit_code == EXIT_USAGE and "--journal" not in error.message
+    assert error.exit_code == EXIT_USAGE and "--max-cost" not in error.message
     assert "Nothing was sent" in error.message
 
 
-def test_a_limit_too_small_for_anything_is_refused_before_sending_and_the_journal_kept(
+def test_a_limit_too_small_for_anything_is_refused_before_sending_and_the_store_kept(
     tmp_path: Path,
 ) -> None:
-    """Under a tiny `ulimit -f` nothing can be written, not the workbook nor the journal's
+    """Under a tiny `ulimit -f` nothing can be written, not the workbook nor the store's
     -shm index: the output precheck's probe is the first honest failure. It names the folder
-    and the fix, sends nothing, and leaves the good journal alone (never "damaged")."""
+    and the fix, sends nothing, and leaves the good count store alone (never "damaged")."""
     n = 40
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
-    journal = tmp_path / "in.counted.journal.sqlite"
+    journal = _store()
     with start_sandbox(_config()) as srv:
         assert run_cli(srv, src).returncode == 0
         before = journal.read_bytes()
@@ -346,7 +354,7 @@ def test_a_limit_too_small_for_anything_is_refused_before_sending_and_the_journa
 
 
 # The real CLI, with the limit lowered right after the output precheck (as if the disk filled
-# or a quota kicked in between the probe and opening the journal).
+# or a quota kicked in between the probe and opening the count store).
 _LIMITED_AFTER_THE_PROBE = textwrap.dedent(
     """
     import resource, sys
@@ -366,12 +374,12 @@ _LIMITED_AFTER_THE_PROBE = textwrap.dedent(
 )
 
 
-def test_journal_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) -> None:
+def test_a_store_the_machine_cannot_write_is_not_called_damaged(tmp_path: Path) -> None:
     """The probe passes, then SQLite cannot even create its -shm index beside a good
-    journal: the message must not send the user to delete it (and pay for it all again)."""
+    count store: the message must not send the user to delete it (and pay for it all again)."""
     n = 40
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
-    journal = tmp_path / "in.counted.journal.sqlite"
+    journal = _store()
     with start_sandbox(_config()) as srv:
         assert run_cli(srv, src).returncode == 0
         before = journal.read_bytes()

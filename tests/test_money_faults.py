@@ -8,6 +8,7 @@ sandbox on loopback, which can bill above its tier's price and answer 200s with 
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections import Counter
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import recorder_at, stored
 from test_faults import (
     KEY,
     MONEY,
@@ -36,7 +38,6 @@ from batchcount.net.throttle import Throttle
 from batchcount.plan.estimate import fingerprint
 from batchcount.plan.prepare import InputOptions
 from batchcount.sandbox.server import OddAnswer, SandboxConfig, start_sandbox
-from batchcount.store.journal import Journal
 
 
 def config(**changes: Any) -> SandboxConfig:
@@ -134,9 +135,9 @@ def test_unreadable_200s_count_against_the_cap(tmp_path: Path) -> None:
     assert "could not be read" in str(failed[3]["message"])  # cut mid-body
     assert int(summary(tmp_path / "in.counted.xlsx")[TWICE]) == 5
     assert snap["ok_answers"] == 7  # 7 x $0.04 = $0.28: the 8th would pass the cap
-    # the journal remembers them as possibly billed, for the run that re-sends them
-    db = sqlite3.connect(tmp_path / "in.counted.journal.sqlite")
-    rebilled = sorted(r[0] for r in db.execute("SELECT rebilled FROM requests"))
+    # the count store remembers them as possibly billed, for the run that re-sends them
+    db = sqlite3.connect(os.environ["BATCHCOUNT_STORE"])
+    rebilled = sorted(r[0] for r in db.execute("SELECT rebilled FROM counts"))
     db.close()
     assert rebilled == [0, 0, 1, 1, 1, 1, 1]
 
@@ -308,10 +309,10 @@ def test_a_worker_exception_is_a_failed_row_never_a_silent_one(tmp_path: Path) -
     jobs = _jobs(["A", "Boom before", "B", "Boom after", "C"])
     with start_sandbox(config()) as srv:
         client = _Flaky(ClientConfig(base_url=srv.url, api_key=KEY), throttle=Throttle(2))
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         report = Runner(client, journal, "realtime", 2, 0.04).run(jobs)
         client.close()
-        entries = journal.entries("realtime")
+        entries = stored(journal)
         journal.close()
     statuses = {j.body["job_titles"][0]: report.outcomes[j.fp].status for j in jobs}
     assert statuses == {
@@ -332,7 +333,7 @@ def test_a_failure_taking_the_next_request_stops_the_run_honestly(tmp_path: Path
     jobs = _jobs([f"T{i}" for i in range(6)])
     with start_sandbox(config()) as srv:
         client = GenerectClient(ClientConfig(base_url=srv.url, api_key=KEY), throttle=Throttle(1))
-        runner = Runner(client, Journal(tmp_path / "j.sqlite"), "realtime", 1, 0.04)
+        runner = Runner(client, recorder_at(tmp_path / "j.sqlite"), "realtime", 1, 0.04)
         calls = [0]
         reserve = runner.budget.reserve
 
@@ -358,10 +359,11 @@ def test_a_body_that_cannot_be_encoded_is_never_booked_as_possibly_billed(tmp_pa
     jobs = [Job(fingerprint(bad, "realtime"), bad), *_jobs(["Fine"])]
     with start_sandbox(config()) as srv:
         client = GenerectClient(ClientConfig(base_url=srv.url, api_key=KEY), throttle=Throttle(1))
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         report = Runner(client, journal, "realtime", 1, 0.04, max_cost=0.04).run(jobs)
         client.close()
-        entries = journal.entries("realtime")
+        entries = stored(journal)
+        journal.close()
         snap = srv.stats.snapshot()
     outcome = report.outcomes[jobs[0].fp]
     assert outcome.status == "failed" and outcome.rebilled == 0

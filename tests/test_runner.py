@@ -1,4 +1,5 @@
-"""Journal and runner against the real sandbox on loopback (no mocks)."""
+"""The old journal (still read to import it), and the runner recording in the count store,
+against the real sandbox on loopback (no mocks)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_helpers import recorder_at, stored
 
 from batchcount.errors import EXIT_STOPPED, JournalError
 from batchcount.net.client import ClientConfig, GenerectClient
@@ -86,7 +88,7 @@ def test_journal_path_beside_output(tmp_path: Path) -> None:
 
 
 def test_run_all_ok_in_any_order(server: SandboxServer, tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.sqlite")
+    journal = recorder_at(tmp_path / "j.sqlite")
     work = jobs(40)
     report = Runner(client_for(server), journal, "realtime", 8, 0.04).run(work)
     assert report.stop_reason is None
@@ -94,13 +96,13 @@ def test_run_all_ok_in_any_order(server: SandboxServer, tmp_path: Path) -> None:
     assert set(report.outcomes) == {j.fp for j in work}
     assert report.spent == pytest.approx(40 * 0.04)
     assert server.stats.snapshot()["ok_answers"] == 40
-    entries = journal.entries("realtime")
+    entries = stored(journal)
     assert all(entries[j.fp].state == "done" for j in work)
 
 
 def test_max_cost_holds_under_concurrency(server: SandboxServer, tmp_path: Path) -> None:
     server.config.latency = 0.05
-    journal = Journal(tmp_path / "j.sqlite")
+    journal = recorder_at(tmp_path / "j.sqlite")
     report = Runner(client_for(server, 10), journal, "realtime", 10, 0.04, max_cost=0.2).run(
         jobs(30)
     )
@@ -111,7 +113,7 @@ def test_max_cost_holds_under_concurrency(server: SandboxServer, tmp_path: Path)
 
 def test_funds_out_stops_the_run(tmp_path: Path) -> None:
     with start_sandbox(SandboxConfig(funds_after=3, funds_status=400)) as srv:
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         report = Runner(client_for(srv, 1), journal, "realtime", 1, 0.04).run(jobs(10))
         assert report.exit_code == EXIT_STOPPED
         assert "insufficient funds" in (report.stop_reason or "")
@@ -122,7 +124,7 @@ def test_funds_out_stops_the_run(tmp_path: Path) -> None:
 def test_faults_are_retried(tmp_path: Path) -> None:
     with start_sandbox(SandboxConfig(fail_rate=0.3, seed=7)) as srv:
         srv.config.retry_after_on_429 = False
-        journal = Journal(tmp_path / "j.sqlite")
+        journal = recorder_at(tmp_path / "j.sqlite")
         report = Runner(client_for(srv, 4, retries=8), journal, "realtime", 4, 0.04).run(jobs(40))
         assert {o.status for o in report.outcomes.values()} == {"ok"}
         snap = srv.stats.snapshot()
@@ -133,7 +135,7 @@ def test_key_rejected_stops(server: SandboxServer, tmp_path: Path) -> None:
     client = GenerectClient(
         ClientConfig(base_url=server.url, api_key="nottest"), throttle=Throttle(2)
     )
-    report = Runner(client, Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04).run(jobs(5))
+    report = Runner(client, recorder_at(tmp_path / "j.sqlite"), "realtime", 2, 0.04).run(jobs(5))
     assert report.exit_code == EXIT_STOPPED and "rejected" in (report.stop_reason or "")
     assert not any(o.status == "ok" for o in report.outcomes.values())
 
@@ -141,9 +143,9 @@ def test_key_rejected_stops(server: SandboxServer, tmp_path: Path) -> None:
 def test_400_marks_row_failed_and_run_goes_on(server: SandboxServer, tmp_path: Path) -> None:
     bad = {"company_headcounts": ["999"]}
     work = [Job(fingerprint(bad, "realtime"), bad), *jobs(3)]
-    report = Runner(client_for(server), Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04).run(
-        work
-    )
+    report = Runner(
+        client_for(server), recorder_at(tmp_path / "j.sqlite"), "realtime", 2, 0.04
+    ).run(work)
     assert report.outcomes[work[0].fp].status == "failed"
     assert "company_headcounts" in report.outcomes[work[0].fp].message
     assert sum(1 for o in report.outcomes.values() if o.status == "ok") == 3
@@ -152,7 +154,7 @@ def test_400_marks_row_failed_and_run_goes_on(server: SandboxServer, tmp_path: P
 def test_stop_from_another_thread_cancels_cleanly(tmp_path: Path) -> None:
     with start_sandbox(SandboxConfig(latency=0.2)) as srv:
         runner = Runner(
-            client_for(srv, 2), Journal(tmp_path / "j.sqlite"), "realtime", 2, 0.04, grace=2.0
+            client_for(srv, 2), recorder_at(tmp_path / "j.sqlite"), "realtime", 2, 0.04, grace=2.0
         )
         threading.Timer(0.3, runner.stop, args=("interrupted (test)", 130)).start()
         report = runner.run(jobs(50))

@@ -90,6 +90,11 @@ def leaks(secret: str, blobs: dict[str, bytes]) -> list[str]:
     return found
 
 
+def store_folder() -> Path:
+    """This test's count store's folder (conftest points BATCHCOUNT_STORE there)."""
+    return Path(os.environ["BATCHCOUNT_STORE"]).parent
+
+
 def written(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -97,6 +102,7 @@ def written(folder: Path) -> dict[str, bytes]:
 def assert_no_leak(secret: str, folder: Path, done: Done, *inputs: str) -> None:
     """`secret` (the bare key) is nowhere: not in any output byte, file or message."""
     blobs = {k: v for k, v in written(folder).items() if k not in inputs}
+    blobs |= {f"store/{k}": v for k, v in written(store_folder()).items()}
     blobs |= {"<stdout>": done.out, "<stderr>": done.err}
     assert leaks(secret, blobs) == []
     assert "Traceback" not in done.text
@@ -251,8 +257,8 @@ def test_key_absent_after_ctrl_c(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while server.stats.snapshot()["in_flight"] < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        # the journal and its WAL exist now: scan them while the process is live, too
-        live = written(tmp_path)
+        # the count store and its WAL exist now: scan them while the process is live, too
+        live = written(tmp_path) | written(store_folder())
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=30)
     done = Done(child.returncode, out, err)
@@ -403,8 +409,19 @@ def formula_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     src = hostile_csv(folder / "=HYPERLINK(1).csv")  # the file name reaches the Summary
     out = {"xlsx": folder / "out.xlsx", "csv": folder / "out.csv"}
     with start_sandbox(SandboxConfig(valid_keys=frozenset({TEST_KEY}))) as server:
-        for path in out.values():
-            done = cli("run", str(src), "--yes", "-o", str(path), base_url=server.url, key=TEST_KEY)
+        for name, path in out.items():
+            store = str(folder / f"{name}.sqlite")  # each output pays for its own counts
+            done = cli(
+                "run",
+                str(src),
+                "--yes",
+                "-o",
+                str(path),
+                "--store",
+                store,
+                base_url=server.url,
+                key=TEST_KEY,
+            )
             assert done.code == 0, done.text
     return out
 

@@ -2,7 +2,7 @@
 
 Real subprocesses, real signals, against the loopback sandbox with latency:
 - SIGHUP (and a real terminal hang-up: the pty closes, writes then fail with EIO) and SIGTERM
-  mid-run: the answers in flight land, the workbook holds every answer, the journal is whole,
+  mid-run: the answers in flight land, the workbook holds every answer, the store is whole,
   exit 130; `nohup` (SIGHUP ignored) is respected.
 - A second signal of any kind abandons the requests in flight at once; they are reported as
   possibly billed and the workbook is still written.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from test_crash import config, journal_states
+from test_crash import config, store_states
 from test_faults import (
     TWICE,
     command,
@@ -52,10 +52,9 @@ from batchcount.cli import main
 from batchcount.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_STOPPED
 from batchcount.sandbox.server import start_sandbox
 
-JOURNAL = "in.counted.journal.sqlite"
 
-
-def _journal_ok(path: Path) -> None:
+def _store_ok(path: Path) -> None:
+    """The count store (conftest gives each test its own) is whole."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
@@ -113,8 +112,8 @@ def test_hangup_or_term_mid_run_keeps_every_answer(tmp_path: Path, signum: signa
         statuses = Counter(r["status"] for r in out)
         # the answers in flight landed within the grace: every billed answer is in the workbook
         assert statuses["ok"] == snap["ok_answers"] and 0 < statuses["ok"] < n
-        assert set(journal_states(tmp_path / JOURNAL)) <= {"done", "failed"}
-        _journal_ok(tmp_path / JOURNAL)
+        assert set(store_states()) <= {"done", "failed"}
+        _store_ok(Path(os.environ["BATCHCOUNT_STORE"]))
         srv.config.latency = 0.0
         again = run_cli(srv, src, "--concurrency", "4")
         assert again.returncode == 0, again.stderr
@@ -165,8 +164,8 @@ def test_closing_the_terminal_hangs_up_and_the_workbook_is_still_written(tmp_pat
         snap = settled(srv)
         statuses = Counter(r["status"] for r in _complete(output, n))
         assert statuses["ok"] == snap["ok_answers"] and 0 < statuses["ok"] < n
-        assert set(journal_states(tmp_path / JOURNAL)) <= {"done", "failed"}
-        _journal_ok(tmp_path / JOURNAL)
+        assert set(store_states()) <= {"done", "failed"}
+        _store_ok(Path(os.environ["BATCHCOUNT_STORE"]))
 
 
 def test_nohup_keeps_sighup_ignored(tmp_path: Path) -> None:
@@ -227,8 +226,8 @@ def test_second_signal_abandons_in_flight_and_still_writes(
         flagged = [r for r in out if "in flight when the run stopped" in str(r["message"])]
         assert len(flagged) == concurrency
         assert summary(output)[TWICE] == concurrency
-        # not waited for: the answers (due 1 s after sending) never reached the journal
-        assert journal_states(tmp_path / JOURNAL)["sent"] == concurrency
+        # not waited for: the answers (due 1 s after sending) never reached the store
+        assert store_states()["sent"] == concurrency
         settled(srv)
 
 
@@ -264,7 +263,7 @@ def test_signal_during_the_final_write_finishes_it_then_exits_130(
     out = _complete(output, len(rows))  # whole: every row, a valid zip
     assert Counter(r["status"] for r in out) == {"ok": len(rows)}
     assert not list(tmp_path.glob(f".{output.name}.tmp-*"))
-    assert set(journal_states(tmp_path / "in.counted.journal.sqlite")) == {"done"}
+    assert set(store_states()) == {"done"}
     assert snap["ok_answers"] == 100
 
 
@@ -349,7 +348,7 @@ def test_reader_closing_the_pipe_does_not_stop_the_counting(tmp_path: Path) -> N
     assert all(head) and b"Traceback" not in b"".join(head)
     assert [r["status"] for r in _complete(tmp_path / "in.counted.xlsx", n)] == ["ok"] * n
     assert snap["ok_answers"] == n
-    assert set(journal_states(tmp_path / JOURNAL)) == {"done"}
+    assert set(store_states()) == {"done"}
 
 
 def test_real_head_in_a_shell_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -388,7 +387,7 @@ def _close_std_fds() -> None:
 
 
 def test_closed_stdout_stderr_and_stdin_from_the_start(tmp_path: Path) -> None:
-    """`batchcount run ... <&- >&- 2>&-`: no stray text lands in the journal or the workbook
+    """`batchcount run ... <&- >&- 2>&-`: no stray text lands in the store or the workbook
     (which would otherwise get descriptors 1 and 2)."""
     n = 10
     src = write_xlsx(tmp_path / "in.xlsx", segments(n))
@@ -398,7 +397,7 @@ def test_closed_stdout_stderr_and_stdin_from_the_start(tmp_path: Path) -> None:
         )
         assert proc.wait(timeout=60) == EXIT_OK
     assert [r["status"] for r in _complete(tmp_path / "in.counted.xlsx", n)] == ["ok"] * n
-    _journal_ok(tmp_path / JOURNAL)
+    _store_ok(Path(os.environ["BATCHCOUNT_STORE"]))
 
 
 def test_prompt_with_stdin_closed_is_a_no(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_partial_run_says_so_at_the_top_and_the_command_finishes_it(
     assert argv[:2] == ["batchcount", "run"]
     code, err = run(capsys, *argv[1:], "-y")
     assert code == 0, err
-    assert "Already counted (journal): 2 segments" in err
+    assert "2 reuse counts from" in err and "4 new ($0.16)" in err
     done = openpyxl.load_workbook(out)
     assert "PARTIAL" not in [c.value for c in done["Summary"]["A"]]
     assert done.active.title == "Results"

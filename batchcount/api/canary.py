@@ -1,8 +1,8 @@
 """`--canary N`: count the first N billable requests, show their answers, then ask again
 before paying for the rest.
 
-The two phases are two runners over the same journal and ONE budget (`--max-cost` caps the
-whole run). Every canary answer is in the journal as soon as it lands, so declining (or a
+The two phases are two runners over the same count store and ONE budget (`--max-cost` caps
+the whole run). Every canary answer is in the store as soon as it lands, so declining (or a
 failed canary with --yes) leaves nothing to pay twice: rerunning the same command counts only
 what is left (and, with --canary again, canaries the first N of that).
 """
@@ -190,4 +190,5 @@ def _merged(first: RunReport, second: RunReport) -> RunReport:
             (r for r in (first.max_receipt, second.max_receipt) if r is not None), default=None
         ),
         receipts_missing=first.receipts_missing + second.receipts_missing,
+        reused=first.reused + second.reused,
     )

@@ -22,6 +22,7 @@ from batchcount.plan.prepare import InputOptions, Prepared, prepare
 if TYPE_CHECKING:  # polars loads in ~0.1 s: only when a frame is asked for
     import polars as pl
 
+    from batchcount.api.options import RunOptions
     from batchcount.output.fix_copy import FixCopy
 
 __all__ = ["CheckReport", "check_input"]
@@ -29,11 +30,25 @@ __all__ = ["CheckReport", "check_input"]
 PROBLEM_COLUMNS = ("row", "column", "value", "severity", "message")
 
 
-def check_input(inputs: InputOptions, price: float | None = None) -> CheckReport:
-    """Read, map, validate and estimate; raises UsageError / InputFileError; sends nothing."""
+def check_input(
+    inputs: InputOptions, price: float | None = None, store: RunOptions | None = None
+) -> CheckReport:
+    """Read, map, validate and estimate; raises UsageError / InputFileError; sends nothing.
+    `store`: `run`'s options (store, --max-age, API, key kind, -o): the estimate then looks
+    up the count store as `run` will, so both show the same cost to the cent."""
+    # the store and the account are loaded only for a lookup: `batchcount.check(data)`, and
+    # the package root that names it, stay clear of the network and sandbox layers
+    from batchcount.api.check_estimate import check_estimate
+    from batchcount.api.reuse import effective_max_age
+
     if price is not None and price < 0:
         raise UsageError(f"--price {price}: a price cannot be negative.")
+    if store is not None:
+        effective_max_age(store.max_age, store.fresh)  # a contradiction: usage error first
     prepared = prepare(inputs)
+    if store is not None:
+        checked = check_estimate(store, prepared)
+        return CheckReport(prepared, checked.estimate, tuple(checked.lines))
     unit, source = fallback_price(prepared.mode, price)
     return CheckReport(prepared, estimate(prepared.plan, unit, source))
 
@@ -57,6 +72,7 @@ class CheckReport:
 
     prepared: Prepared
     estimate: Estimate
+    store_lines: tuple[str, ...] = ()  # what the count store holds: reused, new, cost so far
 
     # --- counts and rows -----------------------------------------------------------------
 
@@ -130,6 +146,7 @@ class CheckReport:
             *input_lines(self.prepared),
             rows_line(est),
             *problem_lines(self.prepared),
+            *self.store_lines,
             f"Billable requests: {est.billable} x {money(est.price)} ({est.price_source}) = "
             f"estimated cost {money(est.cost)}",
         ]

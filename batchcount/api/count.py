@@ -2,22 +2,22 @@
 
 The same orchestration as the command line (`api.job.run_job`): every money rule holds
 (estimate before spending, duplicates sent once, `max_cost` with in-flight requests reserved,
-journal reuse, test mode kept apart from live answers), only the front end differs (no
-prompt: `yes` or `confirm`; output only with `progress`).
+stored counts reused, test mode kept apart from live answers), only the front end differs
+(no prompt: `yes` or `confirm`; output only with `progress`).
 
-Where the answers are kept (so a rerun never pays twice):
-- `output=` given: the workbook (or CSV) is written there and the journal sits beside it,
-  exactly as `batchcount run INPUT -o OUTPUT` does: the command line and Python resume each
-  other's runs.
-- no `output` (the default): no file is written; the journal is one per-user file
-  (`api.userdata`), keyed by segment, so rerunning a notebook cell (or the same segments in
-  another table) reuses every answer.
-- `store=` names the journal file (or its folder) explicitly.
+Where the answers are kept (so a rerun never pays twice): the per-user count store, the same
+one `batchcount run` uses (`api.userdata`), keyed by segment, API and test/live kind:
+- `output=` given: the workbook (or CSV) is written there, exactly as
+  `batchcount run INPUT -o OUTPUT` does: the command line and Python resume each other's runs.
+- no `output` (the default): no file is written; rerunning a notebook cell (or the same
+  segments in another table) reuses every answer counted within `max_age`.
+- `store=` names the count store file (or its folder) explicitly.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -26,8 +26,9 @@ from batchcount.api.inputs import Columns, Data, input_options
 from batchcount.api.options import RunOptions
 from batchcount.api.outcome import RunOutcome
 from batchcount.api.progress import Confirm, NotebookUI, ProgressArg
-from batchcount.api.userdata import chosen_journal, default_journal
+from batchcount.api.userdata import chosen_store
 from batchcount.errors import BatchcountError, RunStopped, StopRun
+from batchcount.store.age import parse_age
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,6 +55,8 @@ def count(
     max_retries: int = 5,
     fresh: bool = False,
     store: str | os.PathLike[str] | None = None,
+    max_age: str | timedelta | None = None,
+    preflight: bool = False,
     compare: str | os.PathLike[str] | None = None,
     canary: int | None = None,
     progress: ProgressArg = True,
@@ -81,8 +84,10 @@ def count(
     `str(quote)` is the command line's estimate). Without either, `ConfirmationRequired` is
     raised before anything is sent; a declining callback raises `NotConfirmed`. `max_cost`
     (dollars) stops the run before it could be exceeded. Duplicate segments are sent once.
-    Answers already in the journal are reused, never paid for again (see the module notes
-    for where the journal lives; `fresh=True` forgets it, with `yes=True`).
+    Counts already in the count store (younger than `max_age`: "12h", "7d", a timedelta;
+    default 30 days) are reused, never paid for again (see the module notes for where the
+    store lives; `fresh=True` recounts every segment, asked like any cost). `preflight=True`
+    asks the free database count first and skips segments it finds empty.
 
     Where requests go: `sandbox=True` runs against the built-in test-mode server on loopback
     (no key, no cost, fictional counts); otherwise `api_key` (default: env GENERECT_API_KEY;
@@ -124,10 +129,7 @@ def count(
     )
     key = api_key if api_key is not None else os.environ.get("GENERECT_API_KEY")
     out = Path(output).expanduser() if output is not None else None
-    if store is not None:
-        journal: Path | None = chosen_journal(store)
-    else:
-        journal = None if out is not None else default_journal()
+    age = parse_age(max_age) if isinstance(max_age, str) else max_age
     finished: list[RunOutcome] = []
     options = RunOptions(
         inputs=inputs,
@@ -147,7 +149,9 @@ def count(
         compare=Path(compare).expanduser() if compare is not None else None,
         canary=canary,
         workbook=out is not None,
-        journal=journal,
+        store=chosen_store(store) if store is not None else None,
+        max_age=age,
+        preflight=bool(preflight),
         sink=finished.append,
     )
     ui = NotebookUI(confirm=confirm, progress=progress, secret=key)

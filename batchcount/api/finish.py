@@ -28,7 +28,9 @@ from batchcount.output.summary import Partial, Summary
 from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import Estimate
 from batchcount.plan.prepare import Prepared
-from batchcount.store.journal import Entry, journal_path
+from batchcount.store.records import Record
+
+SummaryLine = tuple[str, object] | tuple[str, object, str | None]
 
 
 def finish(
@@ -36,19 +38,19 @@ def finish(
     output: Path | None,
     est: Estimate,
     report: RunReport,
-    entries: Mapping[str, Entry],
+    entries: Mapping[str, Record],
     test_mode: bool,
     started: datetime,
     ui: UI,
     command: str = "",
     *,
-    journal: Path | None = None,
     sink: RunSink | None = None,
     compare: Comparison | None = None,
     not_reached: str | None = None,
+    extra: Sequence[SummaryLine] = (),
 ) -> int:
     """Write the Results to `output` (None: no file, the Python API's default) and hand them
-    to `sink`; `journal` is named in the Summary when it is not beside the output;
+    to `sink`; `extra`: more Summary lines (the count store's: reused, --max-age, where);
     `command`: the command line that resumes this run (shown when it stopped early);
     `compare` (--compare) adds its columns and Summary lines; `not_reached` is the message
     of rows not sent, when the stop needs other words than "rerun to resume"."""
@@ -79,13 +81,12 @@ def finish(
     kept: list[ResultRow] = []
     if sink is not None:
         rows = _keeping(rows, kept)
-    journal_name = journal.name if journal else journal_path(output).name if output else ""
-    summary_extra: list[tuple[str, object] | tuple[str, object, str | None]] = [
+    summary_extra: list[SummaryLine] = [
         ("Requests sent in this run", report.sent, COUNT_FORMAT),
         ("Spent in this run", round(report.spent, 6), MONEY_FORMAT),
         ("429 answers (slowed down)", report.rate_limited, COUNT_FORMAT),
         ("Output", output.name if output else "", None),
-        ("Journal", journal_name, None),
+        *extra,
         *receipt_rows(report, est),
     ]
 

@@ -1,12 +1,14 @@
 """The main job, end to end: prepare, price, confirm, count, write the annotated workbook.
 
 Plain code over an injected `UI` (the CLI supplies printing, the prompt and the progress bar),
-so the whole job is testable without a terminal.
+so the whole job is testable without a terminal. Counts are looked up in, and recorded to,
+the per-user count store (`api.session`): nothing answered within --max-age is paid again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -21,15 +23,19 @@ from batchcount.api.options import (
     RunOptions,
     check_options,
     default_output,
-    journal_file,
     output_path,
 )
+from batchcount.api.preflight import skipped_outcomes
 from batchcount.api.preflight_output import check_output, write_failed
 from batchcount.api.quote import Quote
 from batchcount.api.resume import refuse_large_rows, resume_command
+from batchcount.api.reuse import effective_max_age, open_store
+from batchcount.api.session import StoreSession
 from batchcount.api.spending import nothing_sent, worst_price
 from batchcount.errors import (
     EXIT_STOPPED,
+    EXIT_USAGE,
+    JournalError,
     OutputFileError,
 )
 from batchcount.net.adaptive import make_throttle
@@ -37,13 +43,13 @@ from batchcount.net.client import (
     ClientConfig,
     GenerectClient,
 )
-from batchcount.net.endpoint import is_test_key
 from batchcount.net.runner import Job, Runner, RunReport
 from batchcount.output.money_lines import cap_lines
 from batchcount.output.report import input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
-from batchcount.store.journal import Entry, Journal, exclusive, remove_journal
+from batchcount.store.journal import exclusive
+from batchcount.store.location import store_location
 
 __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 
@@ -51,100 +57,50 @@ __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 def run_job(options: RunOptions, ui: UI) -> int:
     """The whole `run` command. Returns the exit code; raises BatchcountError for usage."""
     check_options(options)
+    effective_max_age(options.max_age, options.fresh)  # a contradiction is a usage error
     options = fit_to_machine(options, ui)  # open files, file size: before anything is read
     check_canary(options.canary)
     check_compare(options.compare)
     started = datetime.now()
     output = output_path(options) if options.workbook else None
-    jpath = journal_file(options, output)
     if output is not None:
-        check_output(output, jpath)  # a full disk or a folder as -o: refused before any cost
+        # a full disk or a folder as -o: refused before any cost
+        check_output(output, store_location(options.store))
     prepared = prepare(options.inputs)
     for line in input_lines(prepared) + problem_lines(prepared, limit=5):
         ui.info(line)
     refuse_large_rows(prepared, options.yes)
-    with exclusive(jpath):
-        return _run_locked(options, ui, prepared, jpath, output, started)
-
-
-def _run_locked(
-    options: RunOptions,
-    ui: UI,
-    prepared: Prepared,
-    jpath: Path,
-    output: Path | None,
-    started: datetime,
-) -> int:
-    if options.fresh and jpath.exists():
-        if not (
-            options.yes
-            or ui.confirm(f"--fresh: forget the answers in {jpath.name} and pay for them again?")
-        ):
-            ui.info("Nothing was changed or sent.")
-            return EXIT_STOPPED
-        remove_journal(jpath)
-    existed = jpath.exists()
-    journal = Journal(jpath)
-    interrupts = HeldSignals()  # from the first request on, a signal never cuts a write
-    with interrupts:
-        try:
-            code = _run_with_journal(options, ui, prepared, journal, output, started, interrupts)
-        finally:
-            empty = journal.is_empty()
-            journal.close()
-            if empty and not existed:  # declined, unreachable, nothing to send: no clutter
-                remove_journal(jpath)
+    # Two runs writing one output are refused (they would race for the file); runs without
+    # an output (the Python API) share the store's claims only.
+    lock = exclusive(output) if output is not None else contextlib.nullcontext()
+    with lock, open_store(options.store) as db:
+        assert db is not None
+        session, notes = StoreSession.start(db, options, prepared, output)
+        for line in notes:
+            ui.info(line)
+        interrupts = HeldSignals()  # from the first request on, a signal never cuts a write
+        with interrupts:
+            try:
+                code = _run_with_store(options, ui, prepared, session, output, started, interrupts)
+            finally:
+                session.abandon()
     return interrupts.settle(code, ui.info)
 
 
-def _run_with_journal(
+def _run_with_store(
     options: RunOptions,
     ui: UI,
     prepared: Prepared,
-    journal: Journal,
+    session: StoreSession,
     output: Path | None,
     started: datetime,
-    interrupts: HeldSignals | None = None,
+    interrupts: HeldSignals,
 ) -> int:
-    interrupts = interrupts or HeldSignals()
     mode = prepared.mode
     comparison = load_comparison(options.compare, prepared)  # a bad file: exit 2, nothing sent
-    # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
-    # as such now, once, and re-sent like failed ones.
-    crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
-    # Fictional test-mode answers must never stand in for paid live ones (nor the reverse):
-    # a journal is reused only by runs of the same kind.
-    test_run = options.sandbox or is_test_key(options.api_key or "")
-    recorded = journal.entries(mode)
-    entries = _same_kind(recorded, test_run)
-    done = {fp for fp, e in entries.items() if e.state == "done"}
-    other_kind = sum(
-        1
-        for fp, e in recorded.items()
-        if e.state == "done" and fp not in entries and fp in prepared.plan.requests
-    )
-    if other_kind:
-        kind = "test mode (fictional counts)" if not test_run else "live mode"
-        ui.info(
-            f"{other_kind} answers in the journal came from {kind}; they are not reused by "
-            "this run and will be counted again."
-        )
-    previous_input = journal.meta("input")
-    if previous_input and previous_input != prepared.sheet.path.name:
-        ui.info(
-            f"The journal was started for {previous_input}; answers for segments that "
-            "match are reused, the rest are counted."
-        )
-    other_modes = {m: n for m, n in journal.modes().items() if m != mode}
-    if other_modes:
-        held = ", ".join(f"{n} in {m} mode" for m, n in sorted(other_modes.items()))
-        ui.info(
-            f"The journal also holds answers from another mode ({held}); they are not "
-            f"reused for this {mode} run (the modes count differently)."
-        )
-    journal.set_meta("input", prepared.sheet.path.name)
     plan = prepared.plan
-    todo = [Job(fp, body) for fp, body in plan.requests.items() if fp not in done]
+    done = session.done
+    spend_nothing = options.max_cost == 0  # --max-cost 0: write from the store only
 
     with endpoint(options) as (base_url, key):
         throttle = make_throttle(options.concurrency, options.max_concurrency)
@@ -159,17 +115,29 @@ def _run_with_journal(
             ),
             throttle=throttle,
         )
-        spend_nothing = options.max_cost == 0  # --max-cost 0: write from the journal only
         try:
+            skipped = set() if spend_nothing else session.preflight(client, ui.info)
+            todo = [
+                Job(fp, body)
+                for fp, body in plan.requests.items()
+                if fp not in done and fp not in skipped
+            ]
             if todo and not spend_nothing:
                 price, source, balance = account(client, mode, options.price, ui)
             else:
                 price, source = fallback_price(mode, options.price)
                 balance = None
-            est = estimate(plan, price, source, done)
+            est = estimate(plan, price, source, done, skipped)
             canary, notes = canary_size(options.canary, len(todo), options.yes, price)
             quote = Quote.of(
-                est, mode, balance, client.test_mode, crashed, canary=0 if options.yes else canary
+                est,
+                mode,
+                balance,
+                client.test_mode,
+                len(session.reuse.crashed),
+                canary=0 if options.yes else canary,
+                reuse_lines=tuple(session.estimate_lines(est)),
+                question=session.question(est),
             )
             for line in quote.lines() + notes:
                 ui.info(line)
@@ -181,15 +149,18 @@ def _run_with_journal(
                 return EXIT_STOPPED
             interrupts.hold()  # signals are only recorded now: the runner and the write read them
             report, not_reached = RunReport(), None
+            if todo or done:
+                session.begin()
+            recorder = session.recorder
             if todo and spend_nothing:
                 report = nothing_sent(len(todo))
-            elif todo:
+            elif todo and recorder is not None:
                 report, not_reached = count_jobs(
                     todo,
                     canary,
                     lambda: Runner(
                         client,
-                        journal,
+                        recorder,
                         mode,
                         throttle.capacity,
                         reserve_at,
@@ -206,13 +177,17 @@ def _run_with_journal(
                     test_mode=lambda: client.test_mode,
                     asking=interrupts.raising,
                 )
+            with _paid_means_stopped(report):
+                session.stop_recording()
             test_mode = client.test_mode or report.test_mode
         finally:
             client.close()
-    entries = _same_kind(journal.entries(mode), test_run)
+    report.outcomes.update(skipped_outcomes(skipped))
+    with _paid_means_stopped(report):
+        entries = session.view(report)
     command = resume_command(options, output) if output is not None else ""
     try:
-        return finish(
+        code = finish(
             prepared,
             output,
             est,
@@ -222,24 +197,41 @@ def _run_with_journal(
             started,
             ui,
             command,
-            journal=journal.path,
             sink=options.sink,
             compare=comparison,
             not_reached=not_reached,
+            extra=session.summary_extra(est),
         )
-    except OutputFileError as exc:  # after the counting: the answers are in the journal
+    except OutputFileError as exc:  # after the counting: the answers are in the store
         if output is None:
             raise
+        with contextlib.suppress(JournalError):  # the write failure is the news; the
+            # store's own failure (a full disk) is in its message's advice already
+            session.end(EXIT_STOPPED if report.sent else EXIT_USAGE, report.outcomes, test_mode)
         raise write_failed(
             options,
             output,
-            journal.path,
+            session.db.path,
             exc.message,
             sent=bool(report.sent),  # exit 3; 2 if nothing went out in this run
-            held=not journal.is_empty(),  # earlier runs' answers too: give the $0 command
-            note=unrecorded_note(report, entries, journal.path),
+            # the store holds answers for this input (this run's or earlier): give the $0 command
+            held=bool(report.sent) or any(r.state == "done" for r in entries.values()),
+            note=unrecorded_note(report, session.recorded(report.outcomes), session.db.path),
         ) from exc
+    for line in session.closing_lines(report):
+        ui.info(line)
+    with _paid_means_stopped(report):
+        session.end(code, report.outcomes, test_mode)
+    return code
 
 
-def _same_kind(entries: Mapping[str, Entry], test_run: bool) -> dict[str, Entry]:
-    return {fp: e for fp, e in entries.items() if e.state != "done" or e.test_mode == test_run}
+@contextlib.contextmanager
+def _paid_means_stopped(report: RunReport) -> Iterator[None]:
+    """A store that fails after requests went out (a full disk, `ulimit -f`): its error keeps
+    its words, but exits 3 (stopped early), never 2, which would say nothing was sent."""
+    try:
+        yield
+    except JournalError as exc:
+        if report.sent and exc.exit_code == EXIT_USAGE:
+            exc.exit_code = EXIT_STOPPED
+        raise

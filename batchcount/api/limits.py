@@ -6,8 +6,8 @@ which paid answers a journal that could not be written failed to hold.
   toward the hard one first (what well-behaved tools do) and, if that is not enough,
   `--concurrency` is lowered with a note.
 - File size (`ulimit -f`): by default a write past the limit kills the process (SIGXFSZ)
-  between two journal records. Ignored, the write fails with EFBIG instead, which the
-  journal and the workbook writer report like a full disk. This runs before the output
+  between two store records. Ignored, the write fails with EFBIG instead, which the
+  store and the workbook writer report like a full disk. This runs before the output
   precheck (api.preflight_output), so a limit still too small for its probe is refused
   there, before anything is sent.
 """
@@ -23,15 +23,15 @@ from pathlib import Path
 
 from batchcount.api.options import UI, RunOptions
 from batchcount.net.runner import RunReport
-from batchcount.store.journal import Entry
+from batchcount.store.records import Record
 
 try:
     import resource
 except ImportError:  # Windows: no rlimits
     resource = None  # type: ignore[assignment]
 
-# stdio, the journal (database, -wal, -shm, lock), the input, the output and its temp file,
-# the CA bundle while TLS loads it, Python's own, and headroom
+# stdio, the store (database, -wal, -shm, run lock), the output's lock, the input, the
+# output and its temp file, the CA bundle while TLS loads it, Python's own, and headroom
 FIXED_FILES = 48
 PER_CONNECTION = 2  # its socket, and a second while a dropped connection is replaced
 PER_CONNECTION_SANDBOX = 4  # the built-in sandbox serves the other end in this process
@@ -100,7 +100,7 @@ def file_size_note() -> str | None:
     if soft == inf:
         return None
     return (
-        f"Note: files are limited to {_size(soft)} here (ulimit -f); a workbook or journal "
+        f"Note: files are limited to {_size(soft)} here (ulimit -f); a workbook or count store "
         "larger than that cannot be written. Raise it (ulimit -f unlimited) for big inputs."
     )
 
@@ -125,9 +125,9 @@ def _size(limit: int) -> str:
 # --- answers the journal could not hold ------------------------------------------------------
 
 
-def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Path) -> str:
-    """Answers paid for in this run that not even the journal could hold (a full disk), said
-    honestly: the next run pays for them again. "" when every answer is in the journal.
+def unrecorded_note(report: RunReport, entries: Mapping[str, Record], store: Path) -> str:
+    """Answers paid for in this run that not even the count store could hold (a full disk),
+    said honestly: the next run pays for them again. "" when every answer is in the store.
     The workbook-write error (api.preflight_output.write_failed) says it instead of "every
     count is safe"."""
     lost = sum(
@@ -139,7 +139,7 @@ def unrecorded_note(report: RunReport, entries: Mapping[str, Entry], journal: Pa
         return ""
     answers = "1 answer" if lost == 1 else f"{lost} answers"
     return (
-        f"{answers} paid for in this run could not be recorded (the journal "
-        f"{journal.name} could not be written either): the next run counts them, and pays "
-        "for them, again. Every other answer is safe in the journal."
+        f"{answers} paid for in this run could not be recorded (the count store "
+        f"{store} could not be written either): the next run counts them, and pays "
+        "for them, again. Every other answer is safe in the store."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -17,7 +18,6 @@ from batchcount.errors import (
 from batchcount.net.endpoint import DEFAULT_BASE_URL, check_base_url
 from batchcount.net.runner import Progress
 from batchcount.plan.prepare import InputOptions
-from batchcount.store.journal import journal_path
 
 
 @dataclass(frozen=True)
@@ -37,22 +37,26 @@ class RunOptions:
     max_retries: int = 5
     max_cost: float | None = None
     price: float | None = None
-    fresh: bool = False
+    fresh: bool = False  # recount every row of this input (--max-age 0); asks in the prompt
     grace: float = 5.0
     compare: Path | None = None  # --compare: an earlier output to set the counts beside
     canary: int | None = None  # --canary N: count N first, then ask again before the rest
     max_retry_after: float = 120.0  # a longer Retry-After stops the run (exit 3, resume later)
-    # Reuse this journal instead of the one beside the output (--journal; the Python API
-    # keeps its journal in a per-user folder).
+    # --journal: a journal of an earlier batchcount (before the count store) to take over
+    # into the store before the run, as the one beside the output is
     journal: Path | None = None
     # what the user typed that shapes the requests (input, sheet, mapping, mode, ...), minus
-    # -o, --journal, --max-cost, --fresh and the key: to give back a command that works
+    # -o, --journal, --max-cost, --fresh, --max-age and the key: to give back a command that
+    # works
     command: tuple[str, ...] = ()
     key_on_command_line: bool = False  # --api-key was typed (it is never repeated back)
     # The Python API: `workbook=False` writes no output file (`output` is then unused);
     # `sink` receives the Results rows and how the run ended.
     workbook: bool = True
     sink: RunSink | None = None
+    store: Path | None = None  # the count store; None: BATCHCOUNT_STORE, else the user folder
+    max_age: timedelta | None = None  # reuse stored counts this young; None: 30 days
+    preflight: bool = False  # skip segments whose free database count is 0
 
 
 class UI(Protocol):
@@ -136,12 +140,3 @@ def output_path(options: RunOptions) -> Path:
             "another -o. Nothing was sent."
         )
     return output
-
-
-def journal_file(options: RunOptions, output: Path | None) -> Path:
-    """The journal: where the options put it (the Python API), else beside the output."""
-    if options.journal is not None:
-        return options.journal
-    if output is None:
-        raise ValueError("a run without an output file needs options.journal")
-    return journal_path(output)

@@ -4,8 +4,8 @@ at the end never loses what was paid.
 Before: the output must be a file name in an existing, writable folder with room for at
 least a small file (probed by writing and fsyncing one beside it): otherwise a usage error,
 exit 2, nothing sent. After: if writing fails anyway (the disk filled during the run, Excel
-holds the file), every count is already in the journal; the error gives the exact command
-that writes them to another file for $0: `--journal` reuses this journal, `--max-cost 0`
+holds the file), every count is already in the count store; the error gives the exact
+command that writes them to another file for $0: the store holds the counts, `--max-cost 0`
 sends nothing.
 """
 
@@ -20,8 +20,9 @@ from pathlib import Path
 from batchcount.api.options import RunOptions
 from batchcount.errors import EXIT_USAGE, OutputFileError, StopRun
 from batchcount.output.atomic import PROBE_SUFFIX
+from batchcount.store.age import describe_age
 
-PROBE_BYTES = 64 * 1024  # about what the journal needs for its first few hundred requests
+PROBE_BYTES = 64 * 1024  # about what the store needs for its first few hundred requests
 
 _WHY = {
     errno.ENOSPC: "the disk is full",
@@ -44,16 +45,18 @@ _FIX = {
 _FIX_ANY = "Check the folder and its disk, or choose -o in another folder."
 
 
-def check_output(output: Path, journal: Path) -> None:
-    """Raise OutputFileError (exit 2, nothing sent) if `output` or `journal` cannot be
-    written. Called before the input is read, the journal opened or anything sent."""
+def check_output(output: Path, store: Path | None = None) -> None:
+    """Raise OutputFileError (exit 2, nothing sent) if `output` or the count store's folder
+    cannot be written. Called before the input is read, the store opened or anything sent.
+    A store folder that does not exist yet is created (or refused) when the store opens."""
     if output.is_dir():
         raise OutputFileError(
             f"-o {output} is a folder; give a file name, e.g. -o {output / 'results.xlsx'}. "
             "Nothing was sent."
         )
     folders = {output.parent: f"the output {output}"}
-    folders.setdefault(journal.parent, f"the journal {journal}")
+    if store is not None and store.parent.is_dir():
+        folders.setdefault(store.parent, f"the count store {store}")
     for folder, what in folders.items():
         if not folder.exists():
             raise OutputFileError(
@@ -102,7 +105,7 @@ class WriteFailed(StopRun):
 def write_failed(
     options: RunOptions,
     output: Path,
-    journal: Path,
+    store: Path,
     problem: str,
     *,
     sent: bool,
@@ -112,10 +115,9 @@ def write_failed(
     """The error for an output that could not be written at the end, with the way out.
 
     `sent`: requests went out in this run (exit 3; else exit 2, "nothing was sent").
-    `held`: the journal holds answers, of this run or an earlier one: then the way out is
-    the $0 command that writes them to another file. (Another -o without --journal would
-    start a new journal and pay for everything again.)
-    `note`: answers paid for in this run that the journal could not hold either
+    `held`: the count store holds answers for this input, of this run or an earlier one:
+    then the way out is the $0 command that writes them to another file.
+    `note`: answers paid for in this run that the store could not hold either
     (api.limits.unrecorded_note), said instead of "every count is safe"."""
     other = _other_output(output)
     problem = problem.rstrip(". ")
@@ -126,22 +128,20 @@ def write_failed(
         )
         error.exit_code = EXIT_USAGE
         return error
-    command = shlex.join(
-        [*rewrite_base(options), "-o", str(other), "--journal", str(journal), "--max-cost", "0"]
-    )
+    command = shlex.join([*rewrite_base(options), "-o", str(other), "--max-cost", "0"])
     key_note = (
         " (add your --api-key as before; it is never shown)" if options.key_on_command_line else ""
     )
-    safe = note or f"Every count is safe in the journal {journal}."
+    safe = note or f"Every count is safe in the count store {store}."
     if not sent:
         safe = f"Nothing was sent in this run. {safe}"
     error = WriteFailed(
         f"{problem}.\n{safe} To write them "
-        f"to another file for $0 (--max-cost 0 sends nothing), run{key_note}:\n"
+        f"to another file for $0 (the store holds them; --max-cost 0 sends nothing), "
+        f"run{key_note}:\n"
         f"  {command}\n"
-        "(any -o works, e.g. on a disk with free space; keep --journal and --max-cost 0; "
-        "if the journal's disk is full too, copy the journal to another disk and give the "
-        "copy to --journal)"
+        "(any -o works, e.g. on a disk with free space; keep --max-cost 0; if the store's "
+        "disk is full too, copy the store to another disk and add --store COPY)"
     )
     if not sent:
         error.exit_code = EXIT_USAGE
@@ -150,7 +150,7 @@ def write_failed(
 
 def rewrite_base(options: RunOptions) -> list[str]:
     """`batchcount run INPUT` and the options the user gave that shape the requests, without
-    -o, --journal, --max-cost, --fresh or the key."""
+    -o, --journal, --max-cost, --fresh, --max-age 0 or the key."""
     if options.command:
         return ["batchcount", "run", *options.command]
     inputs = options.inputs
@@ -171,6 +171,10 @@ def rewrite_base(options: RunOptions) -> list[str]:
         args.append("--allow-unknown-values")
     if options.sandbox:
         args.append("--sandbox")
+    if options.store is not None:
+        args += ["--store", str(options.store)]
+    if options.max_age is not None and options.max_age.total_seconds() > 0:
+        args += ["--max-age", describe_age(options.max_age)]
     return args
 
 

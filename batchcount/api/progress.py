@@ -62,8 +62,8 @@ class NotebookUI:
             print(line, flush=True)
 
     def confirm(self, question: str) -> bool:
-        # Only `fresh=True` asks a yes/no question (forget the journal and pay again);
-        # run_job does not ask it when `yes` is set.
+        # run_job asks its questions through approve(); nothing asks a bare yes/no now,
+        # but a question must never be answered "yes" silently.
         raise ConfirmationRequired(
             f"{question} Pass yes=True to do so; nothing was changed or sent."
         )

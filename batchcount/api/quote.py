@@ -17,6 +17,7 @@ class Quote(Estimate):
     duplicates, distinct, already_done, billable, price, price_source, cost, saved_by_merging,
     saved_by_resuming) plus the run's `mode`, the account's `balance` (None if unknown) and
     `test_mode` (a test key or the sandbox: counts are fictional, nothing is charged).
+    `already_done` segments reuse counts from the count store (`reuse_lines` says from when).
 
     `str(quote)` is the text the command line prints above "Proceed? [y/N]".
 
@@ -34,6 +35,8 @@ class Quote(Estimate):
     canary: int = 0  # first question: requests sent first, before asking again (0: no canary)
     canary_results: tuple[CanaryRow, ...] = ()  # second question: the canary's answers
     canary_spent: float = 0.0  # second question: the canary's receipts
+    reuse_lines: tuple[str, ...] = ()  # the count store: reused (and from when), new, cost
+    question: str = "Proceed?"  # with --fresh it also says what recounting gives up
 
     @classmethod
     def of(
@@ -47,6 +50,8 @@ class Quote(Estimate):
         canary: int = 0,
         canary_results: tuple[CanaryRow, ...] = (),
         canary_spent: float = 0.0,
+        reuse_lines: tuple[str, ...] = (),
+        question: str = "Proceed?",
     ) -> Quote:
         shared = {f.name: getattr(estimate, f.name) for f in fields(Estimate)}
         return cls(
@@ -58,6 +63,8 @@ class Quote(Estimate):
             canary=canary,
             canary_results=canary_results,
             canary_spent=canary_spent,
+            reuse_lines=reuse_lines,
+            question=question,
         )
 
     def lines(self) -> list[str]:
@@ -65,7 +72,8 @@ class Quote(Estimate):
         if self.canary_results:
             head = table_lines(self.canary_results, self.canary_spent, self.test_mode)
             head.append("The rest:")
-        lines = estimate_lines(self, self.mode, self.balance, self.test_mode, self.crashed)
+        reuse = () if self.canary_results else self.reuse_lines  # said before the canary
+        lines = estimate_lines(self, self.mode, self.balance, self.test_mode, self.crashed, reuse)
         if self.canary and not self.canary_results:
             rest = self.billable - self.canary
             lines += intro_lines(self.canary, rest, self.price, yes=False)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from batchcount.api.check import CheckReport, check_input
 from batchcount.api.inputs import Columns, Data, input_options
+from batchcount.api.options import RunOptions
+from batchcount.api.userdata import chosen_store
 from batchcount.plan.prepare import read_input
+from batchcount.store.age import parse_age
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,6 +57,8 @@ def check(
     mapping: str | os.PathLike[str] | None = None,
     separator: str | None = None,
     allow_unknown: bool = False,
+    store: str | os.PathLike[str] | None = None,
+    max_age: str | timedelta | None = None,
 ) -> CheckReport:
     """Read, map, validate and estimate `data`; makes no billable call (no network at all).
 
@@ -62,7 +68,9 @@ def check(
     `.results` (the Results layout of `batchcount check --report`), `.columns` (header ->
     API field), `.write(path)` (the --report workbook); `print(report)` shows what
     `batchcount check` prints. The price is `price`, else the list price ($0.04 realtime,
-    $0 database): the account's own tier is read only by `count`.
+    $0 database): the account's own tier is read only by `count`. Segments already in the
+    count store (live counts, younger than `max_age`; `store=` as `count`'s) are not billable,
+    as `count` will reuse them.
 
     Same inputs and options as `count`. Raises InputFileError / UsageError with the command
     line's messages (e.g. no column maps to a filter).
@@ -77,4 +85,10 @@ def check(
         mode=mode,
         allow_unknown=allow_unknown,
     )
-    return check_input(inputs, price)
+    options = RunOptions(
+        inputs=inputs,
+        price=price,
+        store=chosen_store(store) if store is not None else None,
+        max_age=parse_age(max_age) if isinstance(max_age, str) else max_age,
+    )
+    return check_input(inputs, price, options)

@@ -12,6 +12,7 @@ from batchcount.errors import UsageError
 from batchcount.net.endpoint import DEFAULT_BASE_URL
 from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.plan.prepare import Prepared
+from batchcount.store.age import describe_age
 
 
 def resume_command(options: RunOptions, output: Path) -> str:
@@ -21,10 +22,8 @@ def resume_command(options: RunOptions, output: Path) -> str:
     credentials inside the base URL.
     """
     if options.command:  # what the user typed (cli/replay.py), so every option is kept
-        words = ["batchcount", "run", *options.command, "-o", str(output)]
-        if options.journal is not None:
-            words += ["--journal", str(options.journal)]
-        return shlex.join(words)
+        # --journal is not repeated: its counts were taken over into the store
+        return shlex.join(["batchcount", "run", *options.command, "-o", str(output)])
     inputs = options.inputs
     words = ["batchcount", "run", str(inputs.path), "-o", str(output)]
     if inputs.sheet:
@@ -56,6 +55,10 @@ def resume_command(options: RunOptions, output: Path) -> str:
     # so it shows the cost of the rest and asks before spending.
     if options.price is not None:
         words += ["--price", f"{options.price:g}"]
+    if options.store is not None:  # the counts of this run are there
+        words += ["--store", str(options.store)]
+    if options.max_age is not None and options.max_age.total_seconds() > 0:
+        words += ["--max-age", describe_age(options.max_age)]
     return shlex.join(words)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from batchcount.cli.common import input_options, say, to_input_options
+from batchcount.cli.store_options import endpoint_options, max_age, remember_key, store_options
 from batchcount.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -40,12 +41,25 @@ from batchcount.errors import (
     help="An earlier batchcount output: say which segments it counted, which are new and "
     "which are gone (--report gets previous_count beside each row).",
 )
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The output `run` would write (default INPUT.counted.xlsx): what it has cost so far.",
+)
+@endpoint_options
+@store_options
 def check(**kwargs: Any) -> None:
     """Read, map, validate and estimate INPUT. Makes no billable call.
+
+    The estimate is the one `run` will show: segments counted within --max-age are looked up
+    in the count store (same --store, --base-url, --sandbox and key kind as `run`).
 
     Exit 0 all rows valid, 1 some invalid, 2 unreadable input or usage error.
     """
     from batchcount.api.check import check_input
+    from batchcount.api.options import RunOptions
 
     if kwargs["fix"] is not None:
         from batchcount.output.fix_copy import check_fix_path
@@ -56,7 +70,21 @@ def check(**kwargs: Any) -> None:
         from batchcount.api.compare import check_compare, load_comparison
 
         check_compare(kwargs["compare"])
-    report = check_input(to_input_options(kwargs), kwargs["price"])
+    remember_key(kwargs["api_key"])
+    inputs = to_input_options(kwargs)
+    options = RunOptions(
+        inputs=inputs,
+        output=kwargs["output"],
+        api_key=kwargs["api_key"],
+        base_url=kwargs["base_url"],
+        sandbox=kwargs["sandbox"],
+        price=kwargs["price"],
+        fresh=kwargs["fresh"],
+        store=kwargs["store"],
+        max_age=max_age(kwargs),
+        preflight=kwargs["preflight"],
+    )
+    report = check_input(inputs, kwargs["price"], options)
     if kwargs["compare"]:
         compare = load_comparison(kwargs["compare"], report.prepared)
     for line in report.lines() + (compare.check_lines() if compare else []):

@@ -14,6 +14,7 @@ from batchcount import __version__
 from batchcount.api.interrupts import HeldSignals
 from batchcount.cli.check import check
 from batchcount.cli.common import redact, say
+from batchcount.cli.history import history
 from batchcount.cli.keyguard import remember_early, scrub_usage
 from batchcount.cli.pipes import ensure_standard_fds, quiet_streams
 from batchcount.cli.run import run
@@ -44,6 +45,7 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(run)
+cli.add_command(history)
 cli.add_command(template)
 cli.add_command(sandbox)
 

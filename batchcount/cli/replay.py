@@ -8,8 +8,12 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-# Replaced or dropped when a command is given back: where the output and journal go, the
-# cap, --fresh (it would delete the journal being reused) and the key (a secret).
+from batchcount.errors import UsageError
+from batchcount.store.age import parse_age
+
+# Replaced or dropped when a command is given back: where the output goes, --journal (taken
+# over into the store already), the cap, --fresh and --max-age 0 (they would pay again for
+# what the store holds) and the key (a secret).
 NOT_REPLAYED = frozenset({"output", "journal", "max_cost", "fresh", "api_key"})
 
 
@@ -28,6 +32,8 @@ def typed_options(ctx: click.Context) -> tuple[tuple[str, ...], bool]:
         if name in NOT_REPLAYED:
             continue
         value = ctx.params.get(name)
+        if name == "max_age" and _reuses_nothing(value):
+            continue
         if isinstance(param, click.Argument):
             arguments.append(str(value))
             continue
@@ -45,3 +51,10 @@ def typed_options(ctx: click.Context) -> tuple[tuple[str, ...], bool]:
         elif value is not None:
             options += [flag, str(value)]
     return (*arguments, *options), key_typed
+
+
+def _reuses_nothing(value: object) -> bool:
+    try:
+        return parse_age(str(value)).total_seconds() <= 0
+    except UsageError:
+        return False

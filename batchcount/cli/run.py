@@ -20,6 +20,7 @@ from batchcount.cli.numbers import (
     WAIT_SECONDS,
 )
 from batchcount.cli.replay import typed_options
+from batchcount.cli.store_options import max_age, store_options
 from batchcount.cli.ui import TerminalUI
 from batchcount.errors import UsageError
 
@@ -104,7 +105,7 @@ from batchcount.errors import UsageError
     type=DOLLARS_CAP,
     metavar="USD",
     help="Stop before spending more than this (in-flight requests counted). "
-    "0 sends nothing: writes the output from the journal.",
+    "0 sends nothing: writes the output from the count store.",
 )
 @click.option(
     "--price",
@@ -117,9 +118,9 @@ from batchcount.errors import UsageError
     "--journal",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Reuse this journal (of an earlier run) instead of the one beside the output.",
+    help="Take over the journal of an earlier batchcount version (NAME.journal.sqlite) into "
+    "the count store before the run, as the one beside the output is.",
 )
-@click.option("--fresh", is_flag=True, help="Forget the journal and start over (asks first).")
 @click.option(
     "--compare",
     type=click.Path(path_type=Path),
@@ -134,13 +135,14 @@ from batchcount.errors import UsageError
     help="Count the first N billable requests, show their counts, and ask again before "
     "the rest (with --yes: go on unless one failed).",
 )
+@store_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(**kwargs: Any) -> None:
     """Count every segment in INPUT and write the annotated workbook.
 
-    Shows the estimate and asks "Proceed? [y/N]" before spending. Rerunning the same
-    command resumes: segments already answered (see the journal beside the output) are
-    never sent again.
+    Shows the estimate and asks "Proceed? [y/N]" before spending. Counts are remembered in
+    the count store: any segment counted within --max-age (from any file) is reused, not
+    paid again, so rerunning the same command resumes.
 
     Exit codes: 0 all counted; 1 some rows invalid or failed; 2 usage or unreadable input;
     3 stopped early (key rejected, no funds, --max-cost, declined); 130 interrupted.
@@ -153,9 +155,10 @@ def run(**kwargs: Any) -> None:
     if journal is not None and not journal.is_file():
         # Only an existing journal: a typo must never start a new one and pay again.
         raise UsageError(
-            f"--journal {journal}: no such file. --journal reuses the journal of an "
-            "earlier run (NAME.journal.sqlite beside its output); leave it out to keep the "
-            "journal beside the output. Nothing was sent."
+            f"--journal {journal}: no such file. --journal takes over the journal of an "
+            "earlier batchcount version (NAME.journal.sqlite beside its output) into the "
+            "count store; leave it out otherwise (counts are kept in the store). Nothing was "
+            "sent."
         )
     options = RunOptions(
         inputs=to_input_options(kwargs),
@@ -178,6 +181,9 @@ def run(**kwargs: Any) -> None:
         key_on_command_line=key_typed,
         compare=kwargs["compare"],
         canary=kwargs["canary"],
+        store=kwargs["store"],
+        max_age=max_age(kwargs),
+        preflight=kwargs["preflight"],
     )
     ui = TerminalUI(kwargs["quiet"])
     try:

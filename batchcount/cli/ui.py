@@ -45,7 +45,7 @@ class TerminalUI:
         if quote.canary_results:  # the second question of --canary: the table is on screen
             n = quote.billable
             return self.confirm(f"Count the other {n} request{'s' if n != 1 else ''}?")
-        return self.confirm("Proceed?")  # the estimate is already on screen
+        return self.confirm(quote.question)  # the estimate is already on screen
 
     def progress(self, progress: Progress) -> None:
         if self.quiet:

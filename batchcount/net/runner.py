@@ -1,7 +1,9 @@
 """Bounded-concurrency execution of a plan, with budget and stop rules.
 
 Worker threads take requests in input order; the main thread collects outcomes (so progress
-and Ctrl-C live in one place). Every stop keeps what is done: the journal already holds it.
+and Ctrl-C live in one place). Every stop keeps what is done: the store already holds it.
+Per-segment work (the store's marks, waiting for another run's answer, the budget) is in
+`segment`.
 
 Stopping: no new request goes out, and the requests already in flight are waited for, because
 the API bills them whether or not we read the answer (an abandoned one is re-sent next run and
@@ -11,7 +13,7 @@ may be billed twice). How long we wait:
 - SIGTERM (a service manager or `timeout` wants the process gone soon) and SIGHUP (the
   terminal closed): `grace` seconds.
 All three exit 130 ("interrupted"); a signal ignored at start (`nohup`) stays ignored.
-Requests still in flight when we stop waiting stay `sent` in the journal: the next run
+Requests still in flight when we stop waiting stay `sent` in the store: the next run
 re-sends them and reports them as possibly billed twice.
 """
 
@@ -32,7 +34,7 @@ from batchcount.net.client import GenerectClient
 from batchcount.net.segment import Job, Outcome, SegmentCount
 from batchcount.net.signals import HURRIED, STOP_SIGNALS, signal_name
 from batchcount.plan.estimate import money
-from batchcount.store.journal import Journal
+from batchcount.store.recorder import Recorder
 
 __all__ = ["Job", "Outcome", "Progress", "RunReport", "Runner"]
 
@@ -66,13 +68,14 @@ class RunReport:
     start_price: float = 0.0  # what each request was reserved at when the run started
     max_receipt: float | None = None  # the highest amount_charged this run saw
     receipts_missing: int = 0  # 200s without a usable receipt, booked at the worst price
+    reused: int = 0  # answered by other runs while this one ran (taken, not paid again)
 
 
 class Runner:
     def __init__(
         self,
         client: GenerectClient,
-        journal: Journal,
+        store: Recorder,
         mode: str,
         concurrency: int,
         price: float,
@@ -84,7 +87,7 @@ class Runner:
         signals: list[int] | None = None,
     ) -> None:
         self.client = client
-        self.journal = journal
+        self.store = store
         self.mode = mode
         self.concurrency = max(1, concurrency)
         self.budget = Budget(max_cost, price)
@@ -109,8 +112,9 @@ class Runner:
         self._in_flight: set[str] = set()
         self._results: queue.Queue[Outcome | None] = queue.Queue()
         self._segment = SegmentCount(
-            client, journal, mode, self.budget, self._stop.is_set, self.stop, self._reason
+            client, store, mode, self.budget, self._stop.is_set, self.stop, self._reason
         )
+        self._segment.on_notice = on_notice
 
     def share_budget(self, budget: Budget) -> None:
         """Count against another run's budget (a canary's rest: --max-cost is for the whole
@@ -224,7 +228,7 @@ class Runner:
                     if deadline is not None:  # already stopping: a second signal
                         self.on_notice(
                             "Stopped waiting: the requests still in flight stay 'sent' in the "
-                            "journal and will be re-sent (possibly billed twice) next run."
+                            "store and will be re-sent (possibly billed twice) next run."
                         )
                         break
                     self._interrupt(new)
@@ -240,7 +244,7 @@ class Runner:
                             "paid for. Press Ctrl-C to stop waiting now."
                         )
                 if deadline is not None and now > deadline:
-                    break  # in-flight answers did not land in time: the journal says 'sent'
+                    break  # in-flight answers did not land in time: the store says 'sent'
                 if now - last_tick >= 0.5 or item is not _EMPTY:
                     last_tick = now
                     progress.in_flight = len(self._in_flight)
@@ -297,7 +301,9 @@ class Runner:
         report.outcomes[outcome.fp] = outcome
         report.rebilled += outcome.rebilled
         report.receipts_missing += int(outcome.receipt_missing)
-        if outcome.status != "skipped":
+        if outcome.reused:
+            report.reused += 1
+        elif outcome.status != "skipped":
             report.sent += 1
         report.spent += outcome.amount_charged or 0.0
         progress.done += 1

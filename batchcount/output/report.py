@@ -5,7 +5,7 @@ Pure functions returning lines, so they are testable and the CLI stays the only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from batchcount.plan.estimate import Estimate, money
 from batchcount.plan.prepare import Prepared
@@ -133,11 +133,13 @@ def estimate_lines(
     balance: float | None,
     test_mode: bool,
     crashed: int = 0,
+    reuse: Sequence[str] = (),
 ) -> list[str]:
-    lines = [rows_line(estimate)]
-    if estimate.already_done:
+    """`reuse`: the lines on stored counts (reused, new, what this output has cost)."""
+    lines = [rows_line(estimate), *reuse]
+    if estimate.already_done and not reuse:
         lines.append(
-            f"Already counted (journal): {estimate.already_done} segments, not sent again "
+            f"Already counted: {estimate.already_done} segments, not sent again "
             f"(saves {money(estimate.saved_by_resuming)})"
         )
     if crashed:

@@ -1,7 +1,7 @@
 """Plan + answers -> the Results rows and the Summary, in input order.
 
-Answers come from this run's outcomes or from the journal (earlier runs). Totals are sums of
-the server's `amount_charged` receipts, never our own arithmetic.
+Answers come from this run's outcomes or from the count store (earlier runs, any output).
+Totals are sums of the server's `amount_charged` receipts, never our own arithmetic.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from batchcount.net.runner import Outcome
 from batchcount.output.columns import ResultRow
 from batchcount.plan.estimate import Plan, PlannedRow, request_json
 from batchcount.plan.explode import segment_text
-from batchcount.store.journal import Entry
+from batchcount.store.records import Record
 
 TEST_PREFIX = "[test mode: fictional count, nothing charged] "
 STATUSES = ("ok", "invalid", "failed", "skipped")
@@ -87,12 +87,13 @@ def run_rows_out(
     plan: Plan,
     cells: Sequence[Sequence[str]],
     outcomes: Mapping[str, Outcome],
-    journal: Mapping[str, Entry],
+    journal: Mapping[str, Record],
     not_reached: str,
     test_mode: bool,
     tally: Tally,
 ) -> Iterator[ResultRow]:
-    """The Results rows after a run. `journal` holds every answer (read after the run).
+    """The Results rows after a run. `journal` holds the stored answer per segment (read after
+    the run): `done` ones are used, with their `message`; a `sent` one was abandoned in flight.
 
     Possibly billed attempts come from the journal (all runs) or, if it could not record
     them, from this run's outcomes; a request still `sent` (abandoned in flight) counts one.
@@ -123,20 +124,13 @@ def run_rows_out(
                 status = outcome.status
                 count, amount = outcome.results_count, outcome.amount_charged
                 message = outcome.message
-                source = "new" if status == "ok" else ""
+                source = ("reused" if outcome.reused else "new") if status == "ok" else ""
             elif entry is not None and entry.state == "done":
                 # a done entry without a count: billed, but its count was unusable (kept so
                 # that no rerun pays for the same answer again)
                 status = "ok" if entry.results_count is not None else "failed"
                 count, amount = entry.results_count, entry.amount
-                message = "; ".join(
-                    p
-                    for p in (
-                        "answered in an earlier run (journal); not charged again",
-                        entry.message,
-                    )
-                    if p
-                )
+                message = entry.message or "answered in an earlier run; not charged again"
                 source = "reused" if status == "ok" else ""
             else:
                 status = "skipped"

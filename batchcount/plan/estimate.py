@@ -154,22 +154,30 @@ class Estimate:
     blank: int
     duplicates: int
     distinct: int  # distinct segments among valid rows
-    already_done: int  # distinct segments the journal already answered
+    already_done: int  # distinct segments the store already answered (reused)
     billable: int  # requests that will be sent
     price: float
     price_source: str
     cost: float
     saved_by_merging: float
-    saved_by_resuming: float
+    saved_by_resuming: float  # by reusing stored counts
     exploded: bool = False  # --explode: `rows` counts segments
+    preflight_skipped: int = 0  # distinct segments --preflight found empty (database count 0)
+    saved_by_preflight: float = 0.0
 
 
 def estimate(
-    plan: Plan, price: float, price_source: str, done: Collection[str] = frozenset()
+    plan: Plan,
+    price: float,
+    price_source: str,
+    done: Collection[str] = frozenset(),
+    skipped: Collection[str] = frozenset(),
 ) -> Estimate:
+    """`done`: segments answered already (reused); `skipped`: left out by --preflight."""
     distinct = len(plan.requests)
     already = sum(1 for fp in plan.requests if fp in done)
-    billable = distinct - already
+    dropped = sum(1 for fp in plan.requests if fp in skipped and fp not in done)
+    billable = distinct - already - dropped
     statuses = Counter(r.check.status for r in plan.rows)  # one pass over 100k rows, not three
     return Estimate(
         rows=len(plan.rows),
@@ -186,6 +194,8 @@ def estimate(
         saved_by_merging=round(plan.duplicates * price, 6),
         saved_by_resuming=round(already * price, 6),
         exploded=any(r.segment for r in plan.rows),
+        preflight_skipped=dropped,
+        saved_by_preflight=round(dropped * price, 6),
     )
 
 

@@ -60,6 +60,18 @@ _DROP: Final = object()  # outcome: close the connection without answering
 
 
 DATABASE_SHARE = 85  # percent of the realtime count a database count finds
+NOT_IN_DATABASE: Final = "not in database"  # a value containing this: database count 0
+
+
+def not_in_database(body: Any) -> bool:
+    """Any string in the body (lists included) containing NOT_IN_DATABASE, any case."""
+    if isinstance(body, str):
+        return NOT_IN_DATABASE in body.casefold()
+    if isinstance(body, dict):
+        return any(not_in_database(v) for v in body.values())
+    if isinstance(body, list):
+        return any(not_in_database(v) for v in body)
+    return False
 
 
 class SandboxServer:
@@ -359,8 +371,9 @@ class SandboxServer:
         if behaviour == "not_found":
             return delay, (200, ok_body(0, 0.0), [], key, 0.0)
         if database:
-            # the cached database holds fewer profiles than live sources reach
-            cached = count_for(body) * DATABASE_SHARE // 100
+            # the cached database holds fewer profiles than live sources reach, and none for
+            # a segment carrying the marker (for --preflight tests: live sources still do)
+            cached = 0 if not_in_database(body) else count_for(body) * DATABASE_SHARE // 100
             return delay, (200, ok_body(cached, 0), [], key, 0.0)
         if not self._reserve_funds():
             status = config.funds_status
@@ -415,6 +428,7 @@ def start_sandbox(config: SandboxConfig | None = None) -> SandboxServer:
 
 
 __all__ = [
+    "NOT_IN_DATABASE",
     "SANDBOX_KEY",
     "OddAnswer",
     "SandboxConfig",
