@@ -82,7 +82,7 @@ def parse_headcount(text: str) -> tuple[int, float] | None:
         return int(m[1]), int(m[2])
     if m := _OPEN.fullmatch(t):
         return int(m[1] or m[2]), math.inf
-    if t.isdigit():
+    if t.isdecimal() and t.isascii():  # "²".isdigit() is true, but int("²") raises
         return int(t), int(t)
     return None
 
