@@ -6,8 +6,10 @@ Pure functions returning lines, so they are testable and the CLI stays the only 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice
 
 from batchcount.plan.estimate import Estimate, money
+from batchcount.plan.planned import MessageKind
 from batchcount.plan.prepare import Prepared
 
 SHOWN_PROBLEMS = 10
@@ -30,23 +32,25 @@ def input_lines(prepared: Prepared) -> list[str]:
     return lines
 
 
+_KINDS: tuple[tuple[str, MessageKind], ...] = (
+    ("Problems (rows not sent)", "errors"),
+    ("Warnings (sent anyway)", "warnings"),
+    ("Repaired", "notes"),
+)
+
+
 def problem_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
-    errors = [e for r in prepared.plan.rows for e in r.check.errors]
-    warnings = [w for r in prepared.plan.rows for w in r.check.warnings]
-    notes = [n for r in prepared.plan.rows for n in r.check.notes]
+    plan = prepared.plan
     lines: list[str] = []
-    for title, items in (
-        ("Problems (rows not sent)", errors),
-        ("Warnings (sent anyway)", warnings),
-        ("Repaired", notes),
-    ):
-        if not items:
+    for title, kind in _KINDS:
+        total = plan.message_count(kind)
+        if not total:
             continue
-        lines.append(f"{title}: {len(items)}")
-        lines.extend(f"  {item}" for item in items[:limit])
-        if len(items) > limit:
+        lines.append(f"{title}: {total}")
+        lines.extend(f"  {item}" for item in islice(plan.messages(kind), limit))
+        if total > limit:
             lines.append(
-                f"  ... and {len(items) - limit} more (see the message column of the report/output)"
+                f"  ... and {total - limit} more (see the message column of the report/output)"
             )
     return lines
 

@@ -20,6 +20,7 @@ from batchcount.errors import UsageError
 from batchcount.plan.fields import NON_FILTERS, all_fields, field_names
 from batchcount.read.sheet import column_label
 from batchcount.resources import mapping_schema
+from batchcount.shown import shown
 
 # Normalised header -> field. Normalised = lower case, no spaces, '-', '_' or punctuation.
 # Kept conservative: a wrong guess changes what is counted, so ambiguous words ("Company",
@@ -177,10 +178,10 @@ _SHOWN_HEADERS = 20
 
 def header_label(headers: Sequence[str], index: int) -> str:
     """How messages name a column: its header, or its letter when the header is blank."""
-    text = headers[index].strip()
+    text = " ".join(headers[index].split())  # a line break inside the cell reads as a space
     if len(text) > _LABEL_LIMIT:  # a header may be a pasted paragraph (or 1 MB)
-        return f"{text[: _LABEL_LIMIT - 1]}… (column {column_label(index)})"
-    return text if text else f"column {column_label(index)}"
+        return f"{shown(text[: _LABEL_LIMIT - 1])}… (column {column_label(index)})"
+    return shown(text) if text else f"column {column_label(index)}"
 
 
 def _shown_headers(headers: Sequence[str]) -> str:

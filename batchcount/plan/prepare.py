@@ -12,6 +12,7 @@ from typing import cast
 
 from batchcount.errors import UsageError
 from batchcount.perf import gc_paused
+from batchcount.plan.columnar import check_table
 from batchcount.plan.estimate import Plan, make_plan
 from batchcount.plan.mapping import (
     ColumnMap,
@@ -73,13 +74,25 @@ def prepare(options: InputOptions) -> Prepared:
     problems = constant_errors(columns.constants, row_options)
     if problems:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
-    checks = check_rows(sheet, columns, row_options)
-    return Prepared(sheet, columns, row_options, make_plan(checks, mode), mapping)
+    plan = check_table(
+        sheet.rows,
+        sheet.row_numbers,
+        sheet.headers,
+        columns,
+        row_options,
+        _row_problems(sheet, columns),
+    )
+    return Prepared(sheet, columns, row_options, plan, mapping)
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:
+    """Row by row (the reference the columnar check is tested against)."""
     problems = _row_problems(sheet, columns)
     return rows_checked(sheet.row_numbers, sheet.rows, sheet.headers, columns, options, problems)
+
+
+def plan_one_by_one(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> Plan:
+    return make_plan(check_rows(sheet, columns, options), options.mode)
 
 
 def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:

@@ -1,0 +1,113 @@
+"""`--separator TEXT` for every column, `--separator "COLUMN=TEXT"` for one column.
+
+Advice about separators always names a column (`--separator "Locations=,"`): a comma is a
+list separator in one column and part of the values in another ("VP, Sales").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from batchcount.errors import UsageError
+from batchcount.plan.mapping import normalise_header
+from batchcount.read.sheet import column_label
+from batchcount.shown import quoted, shown
+
+__all__ = ["column_ref", "global_separator", "resolve_separators", "separator_advice"]
+
+
+def column_ref(headers: Sequence[str], index: int) -> str:
+    """How an option names a column: its header (spacing collapsed), or its letter."""
+    text = " ".join(headers[index].split()) if index < len(headers) else ""
+    return text if text and len(text) <= 60 else column_label(index)
+
+
+def separator_advice(column: str, separator: str) -> str:
+    """The option that splits one column's cells on `separator`."""
+    return f"--separator {quoted(f'{column}={separator}')}"
+
+
+def _split(option: str) -> tuple[str, str] | None:
+    """(column, text) of a COLUMN=TEXT option, None for a plain separator."""
+    head, eq, _ = option.partition("=")
+    if not eq or not head.strip():
+        return None  # "=" alone (or " = ") is a separator, not a column
+    return head, option[len(head) + 1 :]
+
+
+def global_separator(options: Sequence[str]) -> str | None:
+    """The one separator given for every column, if any (checked before reading)."""
+    plain = [o for o in options if _split(o) is None]
+    if any(not o for o in plain):
+        raise UsageError("--separator '': a separator cannot be empty; e.g. --separator ','")
+    if len(set(plain)) > 1:
+        shown_all = ", ".join(repr(o) for o in plain)
+        raise UsageError(
+            f"--separator given twice for every column ({shown_all}); give one, or name the "
+            'column: --separator "Locations=,"'
+        )
+    return plain[0] if plain else None
+
+
+def resolve_separators(
+    options: Sequence[str], headers: Sequence[str], sent: Sequence[int]
+) -> dict[int, str]:
+    """Column index -> separator for the `COLUMN=TEXT` options; UsageError naming the fix."""
+    out: dict[int, str] = {}
+    for option in options:
+        if _split(option) is None:
+            continue
+        index, text = _resolve(option, headers)
+        if not text:
+            raise UsageError(
+                f"--separator {quoted(option)}: nothing after '='; write the separator, "
+                f"e.g. {separator_advice(column_ref(headers, index), ',')}"
+            )
+        if index not in sent:
+            raise UsageError(
+                f"--separator {quoted(option)}: column '{shown(column_ref(headers, index))}' "
+                "is not sent, so it has no values to split; name a sent column, or add "
+                '--map "HEADER=field" to send it'
+            )
+        if out.get(index, text) != text:
+            raise UsageError(
+                f"--separator gives column '{shown(column_ref(headers, index))}' two "
+                f"separators ({out[index]!r} and {text!r}); keep one"
+            )
+        out[index] = text
+    return out
+
+
+def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
+    """Find the column: the header may itself hold '=' so every split is tried, exact
+    header first, then spelling-insensitive, then an Excel column letter."""
+    splits = [(option[:i], option[i + 1 :]) for i, c in enumerate(option) if c == "="]
+    splits = [(h, t) for h, t in splits if h.strip()]
+    stripped = [" ".join(h.split()) for h in headers]
+    for match in (
+        lambda want: [i for i, h in enumerate(stripped) if h and h == " ".join(want.split())],
+        lambda want: [
+            i
+            for i, h in enumerate(headers)
+            if normalise_header(want) and normalise_header(h) == normalise_header(want)
+        ],
+        lambda want: [i for i in range(len(headers)) if column_label(i) == want.strip().upper()],
+    ):
+        for head, text in splits:
+            found = match(head)
+            if len(found) == 1:
+                return found[0], text
+            if len(found) > 1:
+                letters = ", ".join(column_label(i) for i in found)
+                raise UsageError(
+                    f"--separator {quoted(option)}: {len(found)} columns are named "
+                    f"'{shown(head.strip())}' (columns {letters}); name one by its letter, e.g. "
+                    f"{separator_advice(column_label(found[0]), text or ',')}"
+                )
+    head = splits[0][0]
+    listed = ", ".join(f"'{shown(s)}'" for s in stripped if s)[:300]
+    raise UsageError(
+        f"--separator {quoted(option)}: the sheet has no column '{shown(head.strip())}'. Its "
+        f"headers are: {listed or '(none)'}. Write --separator \"HEADER=TEXT\" for one column, "
+        "or --separator TEXT for all"
+    )
