@@ -40,7 +40,16 @@ HEADERS = [
 
 CELLS: dict[str, list[str]] = {
     "Segment": ["", "EMEA", "Total", "  ", "x"],
-    "Job Titles": ["", "CTO", "CTO; CIO", "cto;CIO ", "CTO, CIO, VP Eng", "  ", "a\nb", "VP  Sales"],
+    "Job Titles": [
+        "",
+        "CTO",
+        "CTO; CIO",
+        "cto;CIO ",
+        "CTO, CIO, VP Eng",
+        "  ",
+        "a\nb",
+        "VP  Sales",
+    ],
     "Seniorities": ["", "vp", "VP", "CXO", "vp; director", "vp;VP", "Owner / Partner", "wizard"],
     "Locations": [
         "",
@@ -51,7 +60,13 @@ CELLS: dict[str, list[str]] = {
         "Austin, TX",
         "France; Spain",
     ],
-    "Company Industries": ["", "Software Development", "software development", "Fintech", "Fintech, Banking"],
+    "Company Industries": [
+        "",
+        "Software Development",
+        "software development",
+        "Fintech",
+        "Fintech, Banking",
+    ],
     "Company Headcounts": ["", "51-200", "10-Jan", "50-200", "1-10; 11-50", "10001+", "lots; 9-9"],
     "Company Types": ["", "Privately Held", "Private", "Startup"],
     "Company Name": ["", "Acme", "Acme\x00Corp"],

@@ -132,8 +132,7 @@ def check_table(
     # rows checked one by one: reader problems, broken rules, rows with no sent cell filled
     maybe_blank = (code == _MAYBE_BLANK).arg_true().to_list()
     one_by_one = sorted(
-        (code == _ONE_BY_ONE).arg_true().to_list()
-        + [i for i in maybe_blank if not _blank(rows[i])]
+        (code == _ONE_BY_ONE).arg_true().to_list() + [i for i in maybe_blank if not _blank(rows[i])]
     )
     checks = _one_by_one(one_by_one, rows, row_numbers, headers, columns, options, problems, texts)
     for i, check in checks.items():

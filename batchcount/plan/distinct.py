@@ -22,8 +22,7 @@ from batchcount.plan.vocabulary import ValueCheck, _check_one, checked_fields
 # space (tabs, line breaks, no-break spaces: every character `str.isspace` accepts, a test
 # checks the list), zero-width characters; and runs of spaces. Such cells take the full path.
 OTHER_SPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
-    "\u3000"
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _TRICKY = re.compile(f"[{OTHER_SPACE}\u200b\ufeff]")
 

@@ -84,15 +84,18 @@ def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
     splits = [(option[:i], option[i + 1 :]) for i, c in enumerate(option) if c == "="]
     splits = [(h, t) for h, t in splits if h.strip()]
     stripped = [" ".join(h.split()) for h in headers]
-    for match in (
-        lambda want: [i for i, h in enumerate(stripped) if h and h == " ".join(want.split())],
-        lambda want: [
-            i
-            for i, h in enumerate(headers)
-            if normalise_header(want) and normalise_header(h) == normalise_header(want)
-        ],
-        lambda want: [i for i in range(len(headers)) if column_label(i) == want.strip().upper()],
-    ):
+
+    def exact(want: str) -> list[int]:
+        return [i for i, h in enumerate(stripped) if h and h == " ".join(want.split())]
+
+    def loose(want: str) -> list[int]:
+        key = normalise_header(want)
+        return [i for i, h in enumerate(headers) if key and normalise_header(h) == key]
+
+    def letter(want: str) -> list[int]:
+        return [i for i in range(len(headers)) if column_label(i) == want.strip().upper()]
+
+    for match in (exact, loose, letter):
         for head, text in splits:
             found = match(head)
             if len(found) == 1:
@@ -108,6 +111,6 @@ def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
     listed = ", ".join(f"'{shown(s)}'" for s in stripped if s)[:300]
     raise UsageError(
         f"--separator {quoted(option)}: the sheet has no column '{shown(head.strip())}'. Its "
-        f"headers are: {listed or '(none)'}. Write --separator \"HEADER=TEXT\" for one column, "
+        f'headers are: {listed or "(none)"}. Write --separator "HEADER=TEXT" for one column, '
         "or --separator TEXT for all"
     )
