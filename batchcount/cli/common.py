@@ -12,6 +12,8 @@ from batchcount.errors import (
     BatchcountError,
 )
 from batchcount.plan.prepare import InputOptions
+from batchcount.plan.separators import global_separator, is_column_form
+from batchcount.shown import shown
 
 _secrets: list[str] = []  # the API key, so no message can ever show it
 
@@ -30,7 +32,8 @@ def redact(text: str) -> str:
 
 
 def say(message: str = "", err: bool = True) -> None:
-    click.echo(redact(message), err=err)
+    # text from the user's file may hold NUL, escape sequences or bidi marks: shown escaped
+    click.echo(redact(shown(message, keep_newlines=True)), err=err)
 
 
 def fail(error: BatchcountError) -> NoReturn:
@@ -63,8 +66,10 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--separator",
-            metavar="TEXT",
-            help="Separator between several values in one cell (default ';').",
+            multiple=True,
+            metavar="TEXT|COLUMN=TEXT",
+            help="Separator between several values in one cell (default ';'); "
+            '"COLUMN=TEXT" for one column only, e.g. "Locations=," (repeatable).',
         ),
         click.option(
             "--encoding",
@@ -76,6 +81,19 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["realtime", "database"]),
             default=None,
             help="realtime (paid, live data; default) or database (free, cached).",
+        ),
+        click.option(
+            "--fill-down",
+            "fill_down",
+            multiple=True,
+            metavar="COLUMN",
+            help="Fill this column's empty cells with the value above (report layouts that "
+            "write a value once for the rows below it; repeatable).",
+        ),
+        click.option(
+            "--include-hidden",
+            is_flag=True,
+            help="Count rows hidden or filtered out in Excel (skipped by default).",
         ),
         click.option(
             "--allow-unknown-values",
@@ -96,7 +114,10 @@ def to_input_options(kwargs: dict[str, Any]) -> InputOptions:
         encoding=kwargs["encoding"],
         maps=kwargs["maps"],
         mapping_file=kwargs["mapping_file"],
-        separator=kwargs["separator"],
+        separator=global_separator(kwargs["separator"]),
         mode=kwargs["mode"],
         allow_unknown=kwargs["allow_unknown"],
+        column_separators=[s for s in kwargs["separator"] if is_column_form(s)],
+        fill_down=kwargs["fill_down"],
+        include_hidden=kwargs["include_hidden"],
     )

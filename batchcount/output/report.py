@@ -29,6 +29,7 @@ def input_lines(prepared: Prepared) -> list[str]:
             shown += f", ... ({len(not_sent)} columns in all)"
         lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
+    lines.extend(f"Hint: {hint}" for hint in prepared.plan.hints)
     return lines
 
 
@@ -42,6 +43,10 @@ _KINDS: tuple[tuple[str, MessageKind], ...] = (
 def problem_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
     plan = prepared.plan
     lines: list[str] = []
+    skipped = prepared.skips.lines()
+    if skipped:
+        lines.append(f"Skipped (not counted): {plan.count('skipped')} rows")
+        lines.extend(f"  {line}" for line in skipped)
     for title, kind in _KINDS:
         total = plan.message_count(kind)
         if not total:
@@ -61,6 +66,8 @@ def rows_line(estimate: Estimate) -> str:
         f"{estimate.invalid} invalid",
         f"{estimate.blank} blank",
     ]
+    if estimate.skipped:
+        parts.append(f"{estimate.skipped} skipped")
     line = ", ".join(parts)
     if estimate.duplicates:
         rows = "row" if estimate.duplicates == 1 else "rows"

@@ -13,7 +13,7 @@ are made only when asked: `check` needs counts and the first few messages.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -23,19 +23,21 @@ from batchcount.plan.distinct import (
     BLANK,
     ERROR,
     MESSAGE,
+    NOTE_LIKE,
     REAL,
     REALTIME_ONLY,
     VALUE_FLAGS,
     ColumnCells,
     Entry,
 )
+from batchcount.plan.filldown import detect, gap_warnings
 from batchcount.plan.fingerprints import fingerprint_prefix, hash_text, members_text
 from batchcount.plan.mapping import ColumnMap, header_label
 from batchcount.plan.planned import Plan, make_plan
 from batchcount.plan.rows import _ORDER, RowCheck, RowOptions, check_rows, constant_result
 from batchcount.plan.separators import column_ref
 
-_VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED = range(5)
+_VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED, _LONE_NOTE = range(6)
 _KINDS = ("errors", "warnings", "notes")
 
 
@@ -51,6 +53,7 @@ class _Column:
         ids = pl.int_range(0, distinct.len(), dtype=pl.UInt32, eager=True)
         self.id_series = column.replace_strict(distinct, ids, return_dtype=pl.UInt32)
         self._ids: list[int] | None = None
+        self.texts: Sequence[str] = texts
 
     @property
     def ids(self) -> list[int]:
@@ -76,11 +79,16 @@ def check_table(
     skipped: Mapping[int, str] | None = None,
     extra_notes: Mapping[int, Sequence[str]] | None = None,
     extra_warnings: Mapping[int, Sequence[str]] | None = None,
+    footnote: Callable[[int], str | None] | None = None,
+    watch_fill_down: bool = False,
 ) -> Plan:
     """The plan for `rows`. `texts` replaces a column's cells (e.g. filled down), `skipped`
-    gives (row index -> why) rows not checked at all, `extra_*` messages added to rows."""
+    gives (row index -> why) rows not checked at all, `extra_*` messages added to rows;
+    `footnote(i)` says why row i is a footnote (asked for rows whose sent cells are all empty
+    and rows whose one filled sent cell starts like a footnote), or None; `watch_fill_down`
+    warns on the blank cells of a column laid out filled down (`filldown.detect`)."""
     n = len(rows)
-    texts, skipped = texts or {}, skipped or {}
+    texts, skipped = texts or {}, dict(skipped or {})
     extra_notes, extra_warnings = extra_notes or {}, extra_warnings or {}
     mode = options.mode
     if n == 0:
@@ -116,6 +124,7 @@ def check_table(
             mode,
         )
         column = _Column(index, name, cells_text, checker)
+        column.texts = cells_text
         if name in constants:  # a cell that gives nothing takes the mapping file's constant
             column.entries = [_with_constant(e, constants[name]) for e in column.entries]
             column.messages = any(e.flags & MESSAGE for e in column.entries)
@@ -125,7 +134,7 @@ def check_table(
     if problems:
         where = {number: i for i, number in enumerate(row_numbers)}
         special.update(where[number] for number in problems if number in where)
-    code = _codes(cols, loose, n, special, skipped, constant_messages)
+    code, all_blank = _codes(cols, loose, n, special, skipped, constant_messages)
     status_names = pl.Series(["valid", "invalid", "blank", "blank", "skipped"])
     statuses: list[str] = status_names.gather(code).to_list()
 
@@ -137,6 +146,25 @@ def check_table(
     checks = _one_by_one(one_by_one, rows, row_numbers, headers, columns, options, problems, texts)
     for i, check in checks.items():
         statuses[i] = check.status
+
+    hints: list[str] = []
+    if watch_fill_down and cols:
+        usable = ~all_blank & (code != _SKIPPED)
+        usable = usable.scatter(list(skipped), False) if skipped else usable
+        extra_warnings = dict(extra_warnings)
+        usable_rows: list[int] | None = None
+        for c in cols:
+            blank = c.spread([bool(e.flags & BLANK) for e in c.entries], pl.Boolean)
+            if not detect(blank, c.id_series, usable):
+                continue
+            usable_rows = usable.arg_true().to_list() if usable_rows is None else usable_rows
+            label = header_label(headers, c.index)
+            found, hint = gap_warnings(
+                c.texts, row_numbers, usable_rows, column_ref(headers, c.index), label
+            )
+            hints.append(hint)
+            for i, warning in found.items():
+                extra_warnings[i] = (*extra_warnings.get(i, ()), warning)
 
     vector = (code == _VALID) | (code == _INVALID)
     counts = {kind: _message_count(cols, vector, kind) for kind in _KINDS}
@@ -163,7 +191,7 @@ def check_table(
         cols, dict(loose_named), headers, row_numbers, statuses, checks, skipped,
         extra_notes, extra_warnings,
     )  # fmt: skip
-    return Plan(
+    plan = Plan(
         mode,
         row_numbers,
         statuses,
@@ -174,6 +202,8 @@ def check_table(
         counts,
         first_index,
     )
+    plan.hints = hints
+    return plan
 
 
 def _codes(
@@ -183,8 +213,9 @@ def _codes(
     special: set[int],
     skipped: Mapping[int, str],
     constant_messages: bool,
-) -> pl.Series:
-    """Per row: valid, invalid, check one by one, maybe blank, or skipped."""
+) -> tuple[pl.Series, pl.Series]:
+    """Per row: valid, invalid, check one by one, maybe blank, skipped, lone footnote-like
+    cell; and whether every sent cell is blank."""
     flags = pl.DataFrame(
         {f"c{k}": c.spread([e.flags for e in c.entries], pl.UInt8) for k, c in enumerate(cols)}
     )
@@ -205,10 +236,10 @@ def _codes(
         skip = skip.scatter(sorted(skipped), True)
     loose_realtime = any(e.flags & REALTIME_ONLY for e in loose)
     if not names:  # constants only: every row is checked one by one
-        return pl.Series([_SKIPPED if i in skipped else _ONE_BY_ONE for i in range(n)]).cast(
-            pl.UInt8
-        )
-    return (
+        codes = [_SKIPPED if i in skipped else _ONE_BY_ONE for i in range(n)]
+        return pl.Series(codes).cast(pl.UInt8), pl.repeat(True, n, eager=True)
+    all_blank = flags.select(pl.all_horizontal([bit(c, BLANK) for c in names])).to_series()
+    code = (
         flags.with_columns(skip=skip, one=one_by_one)
         .select(
             pl.when("skip")
@@ -217,6 +248,11 @@ def _codes(
             .then(_ONE_BY_ONE)
             .when(pl.all_horizontal([bit(c, BLANK) for c in names]))
             .then(_MAYBE_BLANK)
+            .when(
+                (pl.sum_horizontal([(~bit(c, BLANK)).cast(pl.UInt32) for c in names]) == 1)
+                & pl.any_horizontal([bit(c, NOTE_LIKE) for c in names])
+            )
+            .then(_LONE_NOTE)
             .when(
                 (total(ANCHOR) > 1)
                 | (total(REAL) == 0)
@@ -230,6 +266,7 @@ def _codes(
         )
         .to_series()
     )
+    return code, all_blank
 
 
 def _with_messages(cols: list[_Column], n: int) -> pl.Series:

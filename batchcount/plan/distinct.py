@@ -16,6 +16,7 @@ from batchcount.plan.commas import COMMA_LISTS, LOCATION_FIELDS
 from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields
 from batchcount.plan.fingerprints import body_member, str_list_member
 from batchcount.plan.rows import _field_result, _FieldResult
+from batchcount.plan.skips import looks_like_footnote
 from batchcount.plan.vocabulary import ValueCheck, _check_one, checked_fields
 
 # Anything `cells.clean_text` would change beyond trimming spaces: whitespace other than a
@@ -27,7 +28,7 @@ OTHER_SPACE = (
 _TRICKY = re.compile(f"[{OTHER_SPACE}\u200b\ufeff]")
 
 
-BLANK, ERROR, MESSAGE, REAL, ANCHOR, REALTIME_ONLY = 1, 2, 4, 8, 16, 32  # Entry.flags bits
+BLANK, ERROR, MESSAGE, REAL, ANCHOR, REALTIME_ONLY, NOTE_LIKE = 1, 2, 4, 8, 16, 32, 64
 VALUE_FLAGS = REAL | ANCHOR | REALTIME_ONLY  # the bits that follow from the value alone
 
 
@@ -39,7 +40,8 @@ class Entry(NamedTuple):
     member: str | None  # fingerprint piece; None when the body gets nothing from the cell
     # BLANK: empty or whitespace; ERROR; MESSAGE: any message; REAL: a filter that narrows
     # the count (not False, not an output option); ANCHOR: company name / link / id;
-    # REALTIME_ONLY: database mode, a value only realtime mode accepts (the row is refused)
+    # REALTIME_ONLY: database mode, a value only realtime mode accepts (the row is refused);
+    # NOTE_LIKE: starts like a footnote ("Source: ...", "* excludes ...")
     flags: int
 
 
@@ -77,6 +79,12 @@ class ColumnCells:
     def entry(self, text: str) -> Entry:
         if not text or text.isspace():
             return _BLANK_ENTRY
+        entry = self._entry_of(text)
+        if looks_like_footnote(text):
+            return entry._replace(flags=entry.flags | NOTE_LIKE)
+        return entry
+
+    def _entry_of(self, text: str) -> Entry:
         if self._short:
             values = self._short_path(text)
             if values is not None:

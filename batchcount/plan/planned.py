@@ -61,6 +61,7 @@ class Plan:
                     first_index[group] = i
         self._first_index = first_index
         self._grouped = sum(1 for g in groups if g is not None) if groups else 0
+        self.hints: list[str] = []  # about the sheet as a whole (e.g. a filled-down column)
         self._rows: list[PlannedRow] | None = None
         self._requests: dict[str, dict[str, Any]] | None = None
         self._first_row: dict[str, int] | None = None

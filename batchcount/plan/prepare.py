@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
 from batchcount.errors import UsageError
 from batchcount.perf import gc_paused
-from batchcount.plan.columnar import check_table
 from batchcount.plan.estimate import Plan, make_plan
 from batchcount.plan.mapping import (
     ColumnMap,
@@ -25,6 +24,9 @@ from batchcount.plan.mapping import (
 )
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
+from batchcount.plan.separators import resolve_separators
+from batchcount.plan.sheetplan import plan_sheet
+from batchcount.plan.skips import Skips
 from batchcount.read.sheet import Sheet, column_label, read_sheet
 
 
@@ -38,6 +40,9 @@ class InputOptions:
     separator: str | None = None
     mode: str | None = None
     allow_unknown: bool = False
+    column_separators: Sequence[str] = ()  # --separator "COLUMN=TEXT" (one column each)
+    fill_down: Sequence[str] = ()  # --fill-down COLUMN
+    include_hidden: bool = False  # --include-hidden
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Prepared:
     plan: Plan
     mapping: MappingFile | None = None
     notes: list[str] = field(default_factory=list)
+    skips: Skips = field(default_factory=Skips)  # rows skipped for a reason (totals, hidden)
 
     @property
     def mode(self) -> str:
@@ -71,18 +77,20 @@ def prepare(options: InputOptions) -> Prepared:
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
+    by_column = resolve_separators(options.column_separators, sheet.headers, list(columns.fields))
+    row_options = replace(row_options, column_separators=tuple(sorted(by_column.items())))
     problems = constant_errors(columns.constants, row_options)
     if problems:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
-    plan = check_table(
-        sheet.rows,
-        sheet.row_numbers,
-        sheet.headers,
+    plan, skips = plan_sheet(
+        sheet,
         columns,
         row_options,
         _row_problems(sheet, columns),
+        fill_down=options.fill_down,
+        include_hidden=options.include_hidden,
     )
-    return Prepared(sheet, columns, row_options, plan, mapping)
+    return Prepared(sheet, columns, row_options, plan, mapping, skips=skips)
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:

@@ -13,7 +13,14 @@ from batchcount.plan.mapping import normalise_header
 from batchcount.read.sheet import column_label
 from batchcount.shown import quoted, shown
 
-__all__ = ["column_ref", "global_separator", "resolve_separators", "separator_advice"]
+__all__ = [
+    "column_ref",
+    "find_column",
+    "global_separator",
+    "is_column_form",
+    "resolve_separators",
+    "separator_advice",
+]
 
 
 def column_ref(headers: Sequence[str], index: int) -> str:
@@ -33,6 +40,11 @@ def _split(option: str) -> tuple[str, str] | None:
     if not eq or not head.strip():
         return None  # "=" alone (or " = ") is a separator, not a column
     return head, option[len(head) + 1 :]
+
+
+def is_column_form(option: str) -> bool:
+    """Whether a --separator value names a column (COLUMN=TEXT)."""
+    return _split(option) is not None
 
 
 def global_separator(options: Sequence[str]) -> str | None:
@@ -57,7 +69,7 @@ def resolve_separators(
     for option in options:
         if _split(option) is None:
             continue
-        index, text = _resolve(option, headers)
+        index, text = _resolve(option, headers, f"--separator {quoted(option)}")
         if not text:
             raise UsageError(
                 f"--separator {quoted(option)}: nothing after '='; write the separator, "
@@ -78,7 +90,7 @@ def resolve_separators(
     return out
 
 
-def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
+def _resolve(option: str, headers: Sequence[str], shown_option: str) -> tuple[int, str]:
     """Find the column: the header may itself hold '=' so every split is tried, exact
     header first, then spelling-insensitive, then an Excel column letter."""
     splits = [(option[:i], option[i + 1 :]) for i, c in enumerate(option) if c == "="]
@@ -103,9 +115,9 @@ def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
             if len(found) > 1:
                 letters = ", ".join(column_label(i) for i in found)
                 raise UsageError(
-                    f"--separator {quoted(option)}: {len(found)} columns are named "
-                    f"'{shown(head.strip())}' (columns {letters}); name one by its letter, e.g. "
-                    f"{separator_advice(column_label(found[0]), text or ',')}"
+                    f"{shown_option}: {len(found)} columns are named '{shown(head.strip())}' "
+                    f"(columns {letters}); name one by its letter instead, e.g. "
+                    f"'{column_label(found[0])}'"
                 )
     head = splits[0][0]
     listed = ", ".join(f"'{shown(s)}'" for s in stripped if s)[:300]
@@ -114,3 +126,10 @@ def _resolve(option: str, headers: Sequence[str]) -> tuple[int, str]:
         f'headers are: {listed or "(none)"}. Write --separator "HEADER=TEXT" for one column, '
         "or --separator TEXT for all"
     )
+
+
+def find_column(option: str, name: str, headers: Sequence[str]) -> int:
+    """The column an option names by its header (exact, then spelling-insensitive) or by
+    its letter; UsageError naming the headers otherwise. `option` is shown in messages."""
+    index, _ = _resolve(f"{name}=", headers, option)
+    return index

@@ -52,6 +52,8 @@ class Sheet:
     # merged ranges with spreadsheet row numbers (columns 0-based): cells other than the
     # top-left one read as empty although Excel shows the value across the range
     merged: list[Merged] = field(default_factory=list)
+    # sheet row numbers hidden or filtered out in Excel (xlsx): skipped unless --include-hidden
+    hidden_rows: frozenset[int] = frozenset()
 
 
 def column_label(index: int) -> str:

@@ -1,0 +1,83 @@
+"""A read sheet + its column map -> the plan: rows skipped for a reason, columns filled down
+(`--fill-down`), every row checked (`columnar.check_table`), footnotes recognised."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from batchcount.errors import UsageError
+from batchcount.plan import filldown
+from batchcount.plan.columnar import check_table
+from batchcount.plan.mapping import ColumnMap, header_label
+from batchcount.plan.planned import Plan
+from batchcount.plan.rows import RowOptions
+from batchcount.plan.separators import column_ref, find_column
+from batchcount.plan.skips import Skips, find_skips, footnote
+from batchcount.read.sheet import Sheet
+from batchcount.shown import quoted, shown
+
+
+def plan_sheet(
+    sheet: Sheet,
+    columns: ColumnMap,
+    options: RowOptions,
+    problems: Mapping[int, str],
+    *,
+    fill_down: Sequence[str] = (),
+    include_hidden: bool = False,
+) -> tuple[Plan, Skips]:
+    rows, numbers = sheet.rows, sheet.row_numbers
+    sent = set(columns.fields)
+    skips = find_skips(rows, numbers, sent, sheet.hidden_rows, include_hidden)
+    texts: dict[int, list[str]] = {}
+    notes: dict[int, tuple[str, ...]] = {}
+    if fill_down:
+        never = {i for i, r in enumerate(rows) if not any(c.strip() for c in r)}
+        never.update(i for i in skips.reasons if numbers[i] not in sheet.hidden_rows)
+        for name in dict.fromkeys(fill_down):
+            index = _fill_column(name, sheet.headers, sent)
+            others = [i for i in sent if i != index]
+            others_filled = [
+                any(i < len(r) and r[i].strip() for i in others)
+                and footnote(r, 0) is None  # a footnote row stays as it is
+                for r in rows
+            ]
+            cells = [r[index] if index < len(r) else "" for r in rows]
+            label = header_label(sheet.headers, index)
+            ref = column_ref(sheet.headers, index)
+            texts[index], found = filldown.fill(cells, numbers, ref, label, never, others_filled)
+            for i, note in found.items():
+                notes[i] = (*notes.get(i, ()), note)
+
+    def is_footnote(i: int) -> str | None:
+        why = footnote(rows[i], numbers[i])
+        if why is not None:
+            skips.footnotes.append(numbers[i])
+        return why
+
+    plan = check_table(
+        rows,
+        numbers,
+        sheet.headers,
+        columns,
+        options,
+        problems,
+        texts=texts,
+        skipped=skips.reasons,
+        extra_notes=notes,
+        footnote=is_footnote,
+        watch_fill_down=True,
+    )
+    skips.footnotes.sort()
+    return plan, skips
+
+
+def _fill_column(name: str, headers: Sequence[str], sent: set[int]) -> int:
+    option = f"--fill-down {quoted(name)}"
+    index = find_column(option, name, headers)
+    if index not in sent:
+        raise UsageError(
+            f"{option}: column '{shown(column_ref(headers, index))}' is not sent, so filling it "
+            'changes nothing; name a sent column, or add --map "HEADER=field" to send it'
+        )
+    return index
