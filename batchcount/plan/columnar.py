@@ -135,13 +135,20 @@ def check_table(
         where = {number: i for i, number in enumerate(row_numbers)}
         special.update(where[number] for number in problems if number in where)
     code, all_blank = _codes(cols, loose, n, special, skipped, constant_messages)
-    status_names = pl.Series(["valid", "invalid", "blank", "blank", "skipped"])
+    status_names = pl.Series(["valid", "invalid", "blank", "blank", "skipped", "blank"])
     statuses: list[str] = status_names.gather(code).to_list()
 
-    # rows checked one by one: reader problems, broken rules, rows with no sent cell filled
-    maybe_blank = (code == _MAYBE_BLANK).arg_true().to_list()
+    # rows checked one by one: reader problems, broken rules, rows with no sent cell filled,
+    # unless they are footnotes
+    unfilled = [i for i in (code == _MAYBE_BLANK).arg_true().to_list() if not _blank(rows[i])]
+    lone = (code == _LONE_NOTE).arg_true().to_list()
+    for i in [*unfilled, *lone]:
+        why = footnote(i) if footnote is not None else None
+        if why is not None:
+            statuses[i], skipped[i] = "skipped", why
     one_by_one = sorted(
-        (code == _ONE_BY_ONE).arg_true().to_list() + [i for i in maybe_blank if not _blank(rows[i])]
+        (code == _ONE_BY_ONE).arg_true().to_list()
+        + [i for i in [*unfilled, *lone] if i not in skipped]
     )
     checks = _one_by_one(one_by_one, rows, row_numbers, headers, columns, options, problems, texts)
     for i, check in checks.items():

@@ -73,7 +73,7 @@ def prepare(options: InputOptions) -> Prepared:
     sheet = read_sheet(
         options.path, sheet=options.sheet, encoding=options.encoding, is_header=is_header
     )
-    columns = map_columns(sheet.headers, overrides, mapping)
+    columns = map_columns(sheet.headers, overrides, mapping, lambda i: _sample(sheet, i))
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
@@ -135,6 +135,14 @@ def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
     for row, texts in found.items():
         merged[row] = "; ".join([*([merged[row]] if row in merged else []), *texts])
     return merged
+
+
+def _sample(sheet: Sheet, index: int, rows: int = 200, values: int = 20) -> list[str]:
+    """A few distinct values of one column (for did-you-mean hints)."""
+    found = dict.fromkeys(
+        r[index] for r in sheet.rows[:rows] if index < len(r) and r[index].strip()
+    )
+    return list(found)[:values]
 
 
 def _cell_name(sheet: Sheet, row: int, col: int) -> str:
