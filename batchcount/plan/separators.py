@@ -121,10 +121,14 @@ def _resolve(option: str, headers: Sequence[str], shown_option: str) -> tuple[in
                 )
     head = splits[0][0]
     listed = ", ".join(f"'{shown(s)}'" for s in stripped if s)[:300]
+    hint = (
+        'write --separator "HEADER=TEXT" for one column, or --separator TEXT for all'
+        if shown_option.startswith("--separator")
+        else "name a column by its header or its letter"
+    )
     raise UsageError(
-        f"--separator {quoted(option)}: the sheet has no column '{shown(head.strip())}'. Its "
-        f'headers are: {listed or "(none)"}. Write --separator "HEADER=TEXT" for one column, '
-        "or --separator TEXT for all"
+        f"{shown_option}: the sheet has no column '{shown(head.strip())}'. Its headers are: "
+        f"{listed or '(none)'}; {hint}"
     )
 
 
