@@ -57,7 +57,7 @@ def decorated_headers(folder: Path) -> Path:
                 "x",
             ],
             ["B", "CFO", "vp", "Banking", "France", "201-500", "", "Finance buyer", ""],
-        ],  # fmt: skip
+        ],
     )
 
 
