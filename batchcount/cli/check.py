@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from batchcount.api.finish import build_summary
 from batchcount.cli.common import input_options, say, to_input_options
 from batchcount.errors import (
     EXIT_OK,
@@ -16,8 +15,6 @@ from batchcount.errors import (
     UsageError,
 )
 from batchcount.output.report import input_lines, problem_lines, rows_line
-from batchcount.output.results import Tally, check_rows_out
-from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import estimate, fallback_price, money
 from batchcount.plan.prepare import prepare
 
@@ -55,6 +52,11 @@ def check(**kwargs: Any) -> None:
         err=False,
     )
     if kwargs["report"]:
+        # the writer pulls in openpyxl and the run's modules: only when a report is asked for
+        from batchcount.api.finish import build_summary
+        from batchcount.output.results import Tally, check_rows_out
+        from batchcount.output.workbook import write_output
+
         tally = Tally.empty()
         rows = check_rows_out(prepared.plan, prepared.sheet.rows, tally)
         started = datetime.now()

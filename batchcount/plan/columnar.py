@@ -22,8 +22,10 @@ from batchcount.plan.distinct import (
     ANCHOR,
     BLANK,
     ERROR,
+    LABEL,
     MESSAGE,
     NOTE_LIKE,
+    NUMERIC,
     REAL,
     REALTIME_ONLY,
     VALUE_FLAGS,
@@ -37,7 +39,7 @@ from batchcount.plan.planned import Plan, make_plan
 from batchcount.plan.rows import _ORDER, RowCheck, RowOptions, check_rows, constant_result
 from batchcount.plan.separators import column_ref
 
-_VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED, _LONE_NOTE = range(6)
+_VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED, _ASK = range(6)
 _KINDS = ("errors", "warnings", "notes")
 
 
@@ -79,13 +81,14 @@ def check_table(
     skipped: Mapping[int, str] | None = None,
     extra_notes: Mapping[int, Sequence[str]] | None = None,
     extra_warnings: Mapping[int, Sequence[str]] | None = None,
-    footnote: Callable[[int], str | None] | None = None,
+    not_segment: Callable[[int], str | None] | None = None,
     watch_fill_down: bool = False,
 ) -> Plan:
     """The plan for `rows`. `texts` replaces a column's cells (e.g. filled down), `skipped`
     gives (row index -> why) rows not checked at all, `extra_*` messages added to rows;
-    `footnote(i)` says why row i is a footnote (asked for rows whose sent cells are all empty
-    and rows whose one filled sent cell starts like a footnote), or None; `watch_fill_down`
+    `not_segment(i)` says why row i is not a segment (a total, a footnote), or None: asked for
+    rows whose sent cells are all empty or numbers, hold a total label, or hold only a cell
+    that starts like a footnote; `watch_fill_down`
     warns on the blank cells of a column laid out filled down (`filldown.detect`)."""
     n = len(rows)
     texts, skipped = texts or {}, dict(skipped or {})
@@ -141,9 +144,9 @@ def check_table(
     # rows checked one by one: reader problems, broken rules, rows with no sent cell filled,
     # unless they are footnotes
     unfilled = [i for i in (code == _MAYBE_BLANK).arg_true().to_list() if not _blank(rows[i])]
-    lone = (code == _LONE_NOTE).arg_true().to_list()
+    lone = (code == _ASK).arg_true().to_list()
     for i in [*unfilled, *lone]:
-        why = footnote(i) if footnote is not None else None
+        why = not_segment(i) if not_segment is not None else None
         if why is not None:
             statuses[i], skipped[i] = "skipped", why
     one_by_one = sorted(
@@ -224,7 +227,7 @@ def _codes(
     """Per row: valid, invalid, check one by one, maybe blank, skipped, lone footnote-like
     cell; and whether every sent cell is blank."""
     flags = pl.DataFrame(
-        {f"c{k}": c.spread([e.flags for e in c.entries], pl.UInt8) for k, c in enumerate(cols)}
+        {f"c{k}": c.spread([e.flags for e in c.entries], pl.UInt16) for k, c in enumerate(cols)}
     )
     names = [f"c{k}" for k in range(len(cols))]
 
@@ -256,10 +259,14 @@ def _codes(
             .when(pl.all_horizontal([bit(c, BLANK) for c in names]))
             .then(_MAYBE_BLANK)
             .when(
-                (pl.sum_horizontal([(~bit(c, BLANK)).cast(pl.UInt32) for c in names]) == 1)
-                & pl.any_horizontal([bit(c, NOTE_LIKE) for c in names])
+                (
+                    (pl.sum_horizontal([(~bit(c, BLANK)).cast(pl.UInt32) for c in names]) == 1)
+                    & pl.any_horizontal([bit(c, NOTE_LIKE) for c in names])
+                )
+                | pl.all_horizontal([bit(c, BLANK | NUMERIC) for c in names])
+                | pl.any_horizontal([bit(c, LABEL) for c in names])
             )
-            .then(_LONE_NOTE)
+            .then(_ASK)
             .when(
                 (total(ANCHOR) > 1)
                 | (total(REAL) == 0)

@@ -16,7 +16,7 @@ from batchcount.plan.commas import COMMA_LISTS, LOCATION_FIELDS
 from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields
 from batchcount.plan.fingerprints import body_member, str_list_member
 from batchcount.plan.rows import _field_result, _FieldResult
-from batchcount.plan.skips import looks_like_footnote
+from batchcount.plan.skips import is_number, is_total_label, looks_like_footnote
 from batchcount.plan.vocabulary import ValueCheck, _check_one, checked_fields
 
 # Anything `cells.clean_text` would change beyond trimming spaces: whitespace other than a
@@ -28,7 +28,8 @@ OTHER_SPACE = (
 _TRICKY = re.compile(f"[{OTHER_SPACE}\u200b\ufeff]")
 
 
-BLANK, ERROR, MESSAGE, REAL, ANCHOR, REALTIME_ONLY, NOTE_LIKE = 1, 2, 4, 8, 16, 32, 64
+BLANK, ERROR, MESSAGE, REAL, ANCHOR, REALTIME_ONLY = 1, 2, 4, 8, 16, 32
+NOTE_LIKE, LABEL, NUMERIC = 64, 128, 256  # what a row that is not a segment holds
 VALUE_FLAGS = REAL | ANCHOR | REALTIME_ONLY  # the bits that follow from the value alone
 
 
@@ -41,10 +42,12 @@ class Entry(NamedTuple):
     # BLANK: empty or whitespace; ERROR; MESSAGE: any message; REAL: a filter that narrows
     # the count (not False, not an output option); ANCHOR: company name / link / id;
     # REALTIME_ONLY: database mode, a value only realtime mode accepts (the row is refused);
-    # NOTE_LIKE: starts like a footnote ("Source: ...", "* excludes ...")
+    # NOTE_LIKE: starts like a footnote ("Source: ...", "* excludes ..."); LABEL: a total
+    # label ("Grand total"); NUMERIC: a number (a total row's sums)
     flags: int
 
 
+_NUMBER_START = frozenset("0123456789+-($€£¥.")
 _BLANK_ENTRY = Entry(None, (), (), (), None, BLANK)
 _EMPTY_ENTRY = Entry(None, (), (), (), None, 0)
 
@@ -80,9 +83,12 @@ class ColumnCells:
         if not text or text.isspace():
             return _BLANK_ENTRY
         entry = self._entry_of(text)
-        if looks_like_footnote(text):
-            return entry._replace(flags=entry.flags | NOTE_LIKE)
-        return entry
+        marks = (
+            NOTE_LIKE * looks_like_footnote(text)
+            | LABEL * is_total_label(text)
+            | NUMERIC * (text.lstrip()[:1] in _NUMBER_START and is_number(text))
+        )
+        return entry._replace(flags=entry.flags | marks) if marks else entry
 
     def _entry_of(self, text: str) -> Entry:
         if self._short:

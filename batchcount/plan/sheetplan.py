@@ -12,7 +12,7 @@ from batchcount.plan.mapping import ColumnMap, header_label
 from batchcount.plan.planned import Plan
 from batchcount.plan.rows import RowOptions
 from batchcount.plan.separators import column_ref, find_column
-from batchcount.plan.skips import Skips, find_skips, footnote
+from batchcount.plan.skips import Skips, find_skips, footnote, not_segment, total_label
 from batchcount.read.sheet import Sheet
 from batchcount.shown import quoted, shown
 
@@ -34,6 +34,7 @@ def plan_sheet(
     if fill_down:
         never = {i for i, r in enumerate(rows) if not any(c.strip() for c in r)}
         never.update(i for i in skips.reasons if numbers[i] not in sheet.hidden_rows)
+        never.update(i for i, r in enumerate(rows) if total_label(r, sent) is not None)
         for name in dict.fromkeys(fill_down):
             index = _fill_column(name, sheet.headers, sent)
             others = [i for i in sent if i != index]
@@ -49,10 +50,12 @@ def plan_sheet(
             for i, note in found.items():
                 notes[i] = (*notes.get(i, ()), note)
 
-    def is_footnote(i: int) -> str | None:
-        why = footnote(rows[i], numbers[i])
-        if why is not None:
-            skips.footnotes.append(numbers[i])
+    def is_not_segment(i: int) -> str | None:
+        found = not_segment(rows[i], numbers[i], sent)
+        if found is None:
+            return None
+        kind, why = found
+        (skips.totals if kind == "total" else skips.footnotes).append(numbers[i])
         return why
 
     plan = check_table(
@@ -65,10 +68,11 @@ def plan_sheet(
         texts=texts,
         skipped=skips.reasons,
         extra_notes=notes,
-        footnote=is_footnote,
+        not_segment=is_not_segment,
         watch_fill_down=True,
     )
     skips.footnotes.sort()
+    skips.totals.sort()
     return plan, skips
 
 

@@ -12,7 +12,6 @@ row whose sent cells are all empty.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -51,10 +50,6 @@ _FOOTNOTE = re.compile(
     r"|generated (?:on|by)|copyright|©)",
     re.I,
 )
-# Cell starts worth a closer look (found in the whole sheet at once, lowercased).
-_SEP, _ROW = "\x1f", "\x1e"
-_PROBES = ("total", "subtotal", "sub-total", "sub total", "grand total", "sum", "summe",
-           "gesamt", "totaal", "suma", "итого")  # fmt: skip
 
 
 @dataclass
@@ -116,7 +111,8 @@ def find_skips(
     hidden_rows: Collection[int],
     include_hidden: bool,
 ) -> Skips:
-    """Hidden rows and total rows (footnotes need the sent cells checked: `footnote`)."""
+    """Hidden rows (totals and footnotes are found while the rows are checked, from what
+    their sent cells hold: `not_segment`)."""
     skips = Skips()
     if hidden_rows:
         hidden = set(hidden_rows)
@@ -130,36 +126,7 @@ def find_skips(
                     f"row {number} is hidden or filtered out in Excel: skipped, not counted "
                     "(--include-hidden counts hidden rows)"
                 )
-    for i in _candidates(rows):
-        if i in skips.reasons:
-            continue
-        label = total_label(rows[i], sent)
-        if label is not None:
-            skips.totals.append(row_numbers[i])
-            skips.reasons[i] = (
-                f"row {row_numbers[i]} is a total row ('{shown(label)}'), not a segment: "
-                "skipped, not counted"
-            )
-    skips.totals.sort()
     return skips
-
-
-def _candidates(rows: Sequence[Sequence[str]]) -> list[int]:
-    """Rows with a cell that starts like a total label: one pass over the whole sheet."""
-    joined = list(map(_SEP.join, rows))
-    text = (_ROW + _SEP).join(joined).lower()
-    text = re.sub(f"{_SEP}[ \t]+", _SEP, _SEP + text)
-    hits: set[int] = set()
-    for probe in _PROBES:
-        at = text.find(_SEP + probe)
-        while at >= 0:
-            hits.add(at)
-            at = text.find(_SEP + probe, at + 1)
-    if not hits:
-        return []
-    bounds = [m.start() for m in re.finditer(_ROW, text)]  # where each next row starts
-    # (a cell holding the marker itself shifts rows: every candidate is checked again)
-    return sorted(i for i in {bisect_right(bounds, at) for at in hits} if i < len(rows))
 
 
 def total_label(cells: Sequence[str], sent: Collection[int]) -> str | None:
@@ -181,6 +148,27 @@ def _sent_numbers_only(cells: Sequence[str], sent: Collection[int]) -> bool:
 
 def looks_like_footnote(text: str) -> bool:
     return _FOOTNOTE.match(text.lstrip()) is not None
+
+
+def is_total_label(text: str) -> bool:
+    return len(text) <= 40 and " ".join(text.split()).casefold().rstrip(":.*") in _TOTAL_LABELS
+
+
+def is_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text) is not None
+
+
+def not_segment(
+    cells: Sequence[str], number: int, sent: Collection[int]
+) -> tuple[str, str] | None:
+    """("total" or "footnote", why) for a row that is not a segment, else None."""
+    label = total_label(cells, sent)
+    if label is not None:
+        return "total", (
+            f"row {number} is a total row ('{shown(label)}'), not a segment: skipped, not counted"
+        )
+    why = footnote(cells, number)
+    return ("footnote", why) if why is not None else None
 
 
 def footnote(cells: Sequence[str], number: int) -> str | None:
