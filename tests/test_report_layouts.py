@@ -300,3 +300,10 @@ def test_hidden_rows_are_skipped_in_the_report(tmp_path: Path) -> None:
         "job_titles": ["CTO"],
         "locations": ["Germany"],
     }
+
+
+def test_every_total_label_passes_the_first_letter_filter() -> None:
+    from batchcount.plan import skips
+
+    for label in skips._TOTAL_LABELS:
+        assert skips.is_total_label(label.title()) and skips.is_total_label(f"  {label}: ")

@@ -147,11 +147,18 @@ def _sent_numbers_only(cells: Sequence[str], sent: Collection[int]) -> bool:
 
 
 def looks_like_footnote(text: str) -> bool:
-    return _FOOTNOTE.match(text.lstrip()) is not None
+    return _FOOTNOTE.match(text if text[:1] != " " else text.lstrip()) is not None
+
+
+_LABEL_START = frozenset("tTsSgGoOиИ ")  # how every label above starts
 
 
 def is_total_label(text: str) -> bool:
-    return len(text) <= 40 and " ".join(text.split()).casefold().rstrip(":.*") in _TOTAL_LABELS
+    return (
+        len(text) <= 40
+        and text[:1] in _LABEL_START
+        and " ".join(text.split()).casefold().rstrip(":.*") in _TOTAL_LABELS
+    )
 
 
 def is_number(text: str) -> bool:
