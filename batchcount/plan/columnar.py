@@ -14,7 +14,7 @@ are made only when asked: `check` needs counts and the first few messages.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import polars as pl
 
@@ -192,10 +192,12 @@ def check_table(
     attention.update(i for i in skipped if statuses[i] == "skipped")
 
     groups, first_index, text = _segments(cols, constants, columns, code == _VALID, checks, n)
+    grouped = len(groups) - groups.null_count()
     prefix = fingerprint_prefix(mode)
+    texts_of = _AsList(text)
 
     def fingerprint_at(i: int) -> str:
-        return hash_text(f"{prefix}{text[i]}}}]")
+        return hash_text(f"{prefix}{texts_of[i]}}}]")
 
     builder = _Builder(
         cols, dict(loose_named), headers, row_numbers, statuses, checks, skipped,
@@ -205,12 +207,13 @@ def check_table(
         mode,
         row_numbers,
         statuses,
-        groups,
+        _AsList(groups),
         builder.check_at,
         fingerprint_at,
         sorted(attention),
         counts,
         first_index,
+        grouped,
     )
     plan.hints = hints
     return plan
@@ -307,7 +310,7 @@ def _segments(
     valid: pl.Series,
     checks: dict[int, RowCheck],
     n: int,
-) -> tuple[list[Hashable | None], dict[Hashable, int], list[str | None]]:
+) -> tuple[pl.Series, dict[Hashable, int], pl.Series]:
     """(group per row, first row of each group, fingerprint text per row) for valid rows.
 
     The text is every body member joined in field order (`fingerprints.members_text`): equal
@@ -334,7 +337,27 @@ def _segments(
     first_index: dict[Hashable, int] = dict(
         zip(codes.gather(firsts).to_list(), firsts.to_list(), strict=True)
     )
-    return codes.to_list(), first_index, text.to_list()
+    return codes, first_index, text
+
+
+class _AsList(Sequence[Any]):
+    """A polars Series read as a list, converted on first use (check never needs it)."""
+
+    def __init__(self, series: pl.Series) -> None:
+        self._series = series
+        self._list: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return self._series.len()
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if self._list is None:
+            self._list = self._series.to_list()
+        return self._list[i]
 
 
 def _blank(cells: Sequence[str]) -> bool:

@@ -40,12 +40,14 @@ class Plan:
         attention: Sequence[int] = (),
         message_counts: dict[str, int] | None = None,
         first_index: dict[Hashable, int] | None = None,
+        grouped: int | None = None,
     ) -> None:
         """Row i's segment is `groups[i]` (None unless valid: rows of one group are one
         request) and its fingerprint `fingerprint_at(i)`; `check_at(i)` builds its check.
         `attention` lists (ascending) the rows that may carry messages, `message_counts`
         their totals by kind (skipped rows' reasons not counted); `first_index` maps each
-        group to its first row index (worked out here when not given)."""
+        group to its first row index and `grouped` counts the grouped rows (both worked out
+        here when not given)."""
         self.mode = mode
         self._numbers = row_numbers
         self._statuses = statuses
@@ -60,7 +62,9 @@ class Plan:
                 if group is not None and group not in first_index:
                     first_index[group] = i
         self._first_index = first_index
-        self._grouped = sum(1 for g in groups if g is not None) if groups else 0
+        if grouped is None:
+            grouped = sum(1 for g in groups if g is not None)
+        self._grouped = grouped
         self.hints: list[str] = []  # about the sheet as a whole (e.g. a filled-down column)
         self._rows: list[PlannedRow] | None = None
         self._requests: dict[str, dict[str, Any]] | None = None

@@ -165,9 +165,7 @@ def is_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
-def not_segment(
-    cells: Sequence[str], number: int, sent: Collection[int]
-) -> tuple[str, str] | None:
+def not_segment(cells: Sequence[str], number: int, sent: Collection[int]) -> tuple[str, str] | None:
     """("total" or "footnote", why) for a row that is not a segment, else None."""
     label = total_label(cells, sent)
     if label is not None:
