@@ -307,3 +307,54 @@ def test_every_total_label_passes_the_first_letter_filter() -> None:
 
     for label in skips._TOTAL_LABELS:
         assert skips.is_total_label(label.title()) and skips.is_total_label(f"  {label}: ")
+
+
+def test_a_total_label_in_the_first_column_skips_the_row_even_with_filters(
+    make_xlsx: Any,
+) -> None:
+    path = make_xlsx(
+        [
+            ["Segment", "Job Titles", "Locations"],
+            ["DACH", "CTO", "Germany"],
+            ["Total", "CTO", "Germany; Austria"],  # a sum row that repeats the filters
+            ["Total Rewards", "Total Rewards Manager", "France"],  # a segment
+        ]
+    )
+    got = statuses(prepare(InputOptions(path)))
+    assert got == {2: "valid", 3: "skipped", 4: "valid"}
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("# of Employees", "company_headcounts"),
+        ("Country/Region", "locations"),
+        ("Job Title(s)", "job_titles"),
+        ("Seniority (optional)", "seniorities"),
+        ("Industry – LinkedIn", "company_industries"),
+    ],
+)
+def test_more_decorations(header: str, field: str) -> None:
+    from batchcount.plan.mapping import guess_field
+
+    assert guess_field(header) == field
+
+
+@pytest.mark.parametrize(
+    ("value", "listed"),
+    [
+        ("Sweden, Norway and Denmark", True),
+        ("USA, Canada, Mexico", True),
+        ("Hong Kong, Singapore", True),
+        ("Trinidad and Tobago", False),
+        ("Bosnia and Herzegovina, Croatia", True),
+        ("Greenland, Denmark", False),
+        ("Paris, France", False),
+        ("Washington, DC, United States", False),
+        ("Korea, Republic of", False),
+    ],
+)
+def test_country_lists_and_one_places(value: str, listed: bool) -> None:
+    from batchcount.plan.commas import listed_countries
+
+    assert (listed_countries(value) is not None) == listed

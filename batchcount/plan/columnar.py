@@ -83,12 +83,13 @@ def check_table(
     extra_warnings: Mapping[int, Sequence[str]] | None = None,
     not_segment: Callable[[int], str | None] | None = None,
     watch_fill_down: bool = False,
+    ask: Sequence[int] = (),
 ) -> Plan:
     """The plan for `rows`. `texts` replaces a column's cells (e.g. filled down), `skipped`
     gives (row index -> why) rows not checked at all, `extra_*` messages added to rows;
     `not_segment(i)` says why row i is not a segment (a total, a footnote), or None: asked for
     rows whose sent cells are all empty or numbers, hold a total label, or hold only a cell
-    that starts like a footnote; `watch_fill_down`
+    that starts like a footnote, and the rows in `ask`; `watch_fill_down`
     warns on the blank cells of a column laid out filled down (`filldown.detect`)."""
     n = len(rows)
     texts, skipped = texts or {}, dict(skipped or {})
@@ -145,10 +146,15 @@ def check_table(
     # unless they are footnotes
     unfilled = [i for i in (code == _MAYBE_BLANK).arg_true().to_list() if not _blank(rows[i])]
     lone = (code == _ASK).arg_true().to_list()
-    for i in [*unfilled, *lone]:
+    plain = (code == _VALID) | (code == _INVALID)
+    labelled = [i for i in ask if plain[i]]  # checked as usual unless not a segment
+    for i in [*unfilled, *lone, *labelled]:
         why = not_segment(i) if not_segment is not None else None
         if why is not None:
             statuses[i], skipped[i] = "skipped", why
+    gone = [i for i in labelled if i in skipped]
+    if gone:
+        plain = plain.scatter(gone, False)
     one_by_one = sorted(
         (code == _ONE_BY_ONE).arg_true().to_list()
         + [i for i in [*unfilled, *lone] if i not in skipped]
@@ -176,7 +182,7 @@ def check_table(
             for i, warning in found.items():
                 extra_warnings[i] = (*extra_warnings.get(i, ()), warning)
 
-    vector = (code == _VALID) | (code == _INVALID)
+    vector = plain
     counts = {kind: _message_count(cols, vector, kind) for kind in _KINDS}
     attention = set((vector & _with_messages(cols, n)).arg_true().to_list())
     for i, check in checks.items():
@@ -191,7 +197,9 @@ def check_table(
                 counts[kind] += len(messages)
     attention.update(i for i in skipped if statuses[i] == "skipped")
 
-    groups, first_index, text = _segments(cols, constants, columns, code == _VALID, checks, n)
+    groups, first_index, text = _segments(
+        cols, constants, columns, plain & (code == _VALID), checks, n
+    )
     grouped = len(groups) - groups.null_count()
     prefix = fingerprint_prefix(mode)
     texts_of = _AsList(text)

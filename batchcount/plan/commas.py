@@ -21,6 +21,7 @@ from batchcount.resources import countries_data
 # Free-text list fields where three or more parts are almost surely a list (a real title has
 # at most one comma: "VP, Sales").
 COMMA_LISTS = frozenset({"job_titles", "past_job_titles", "keywords"})
+_AND = re.compile(r"\s+(?:and|&)\s+", re.I)
 LOCATION_FIELDS = frozenset(
     {"locations", "exclude_locations", "company_locations", "exclude_company_locations"}
 )
@@ -66,7 +67,14 @@ def listed_countries(value: str) -> list[str] | None:
     codes, part_of = _countries()
     if _key(value) in codes:
         return None  # a country whose name holds a comma ("Korea, Republic of")
-    parts = [p.strip() for p in value.split(",")]
+    parts: list[str] = []
+    for part in (p.strip() for p in value.split(",")):
+        if _key(part) not in codes and _AND.search(
+            part
+        ):  # "Norway and Denmark", not "Trinidad and Tobago"
+            parts.extend(p.strip() for p in _AND.split(part))
+        else:
+            parts.append(part)
     if len(parts) < 2 or not all(parts):
         return None
     found = [codes.get(_key(p)) for p in parts]

@@ -16,7 +16,8 @@ from collections.abc import Callable
 _BRACKETS = re.compile(r"[(\[{<]([^)\]}>]*)[)\]}>]?")
 _LEADING = re.compile(r"^(?:\d{1,3}[.)]|[a-z][.)]\s|[*•·►▶>#\-–—]+)\s*", re.I)
 _TRAILING = re.compile(r"[\s*:†‡?!.,;¹²³]+$")
-_PARTS = re.compile(r"\s+[-–—|/]\s+|\s*[–—|]\s*|:\s+")
+_PARTS = re.compile(r"\s+[-–—|/]\s+|\s*[–—|/]\s*|:\s+")
+_COUNT_OF = re.compile(r"^(?:#|no\.?|nr\.?|num\.?)\s*of\s+", re.I)  # "# of employees"
 _EXAMPLES = re.compile(r"^\s*(?:e\.?g\.?|i\.?e\.?|ex\.?|example|examples|such as|like)\b", re.I)
 # Words a decoration may hold without changing which field the column is.
 _HARMLESS = frozenset(
@@ -38,7 +39,8 @@ def _clean(header: str) -> tuple[str, list[str]]:
     text = unicodedata.normalize("NFKC", " ".join(header.split()))
     removed = [m.group(1) for m in _BRACKETS.finditer(text)]
     text = _BRACKETS.sub(" ", text)
-    text = _TRAILING.sub("", _LEADING.sub("", text.strip()))
+    text = _COUNT_OF.sub("number of ", text.strip())
+    text = _TRAILING.sub("", _LEADING.sub("", text))
     return " ".join(text.split()), removed
 
 

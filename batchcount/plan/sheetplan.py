@@ -12,7 +12,15 @@ from batchcount.plan.mapping import ColumnMap, header_label
 from batchcount.plan.planned import Plan
 from batchcount.plan.rows import RowOptions
 from batchcount.plan.separators import column_ref, find_column
-from batchcount.plan.skips import Skips, find_skips, footnote, not_segment, total_label
+from batchcount.plan.skips import (
+    LABEL_START,
+    Skips,
+    find_skips,
+    footnote,
+    is_total_label,
+    not_segment,
+    total_label,
+)
 from batchcount.read.sheet import Sheet
 from batchcount.shown import quoted, shown
 
@@ -70,10 +78,27 @@ def plan_sheet(
         extra_notes=notes,
         not_segment=is_not_segment,
         watch_fill_down=True,
+        ask=_labelled(rows, sent),
     )
     skips.footnotes.sort()
     skips.totals.sort()
     return plan, skips
+
+
+def _labelled(rows: Sequence[Sequence[str]], sent: set[int]) -> list[int]:
+    """Rows whose first or second cell, not sent, is a total label ("Total", "Grand total"):
+    where reports put it. (Labels in sent cells, and rows whose sent cells are all empty or
+    numbers, are found while checking.)"""
+    found: list[int] = []
+    for index in (0, 1):
+        if index in sent:
+            continue
+        found += [
+            i
+            for i, r in enumerate(rows)
+            if index < len(r) and r[index][:1] in LABEL_START and is_total_label(r[index])
+        ]
+    return sorted(set(found))
 
 
 def _fill_column(name: str, headers: Sequence[str], sent: set[int]) -> int:

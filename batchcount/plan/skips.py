@@ -150,13 +150,13 @@ def looks_like_footnote(text: str) -> bool:
     return _FOOTNOTE.match(text if text[:1] != " " else text.lstrip()) is not None
 
 
-_LABEL_START = frozenset("tTsSgGoOиИ ")  # how every label above starts
+LABEL_START = frozenset("tTsSgGoOиИ ")  # how every label above starts
 
 
 def is_total_label(text: str) -> bool:
     return (
         len(text) <= 40
-        and text[:1] in _LABEL_START
+        and text[:1] in LABEL_START
         and " ".join(text.split()).casefold().rstrip(":.*") in _TOTAL_LABELS
     )
 
