@@ -358,3 +358,19 @@ def test_country_lists_and_one_places(value: str, listed: bool) -> None:
     from batchcount.plan.commas import listed_countries
 
     assert (listed_countries(value) is not None) == listed
+
+
+def test_an_optional_column_right_of_the_filled_ones_is_not_a_fill_down(make_xlsx: Any) -> None:
+    path = make_xlsx(
+        [
+            ["Job Titles", "Locations", "Keywords"],
+            ["CTO", "Germany", "kubernetes"],
+            ["CFO", "France", ""],
+            ["CIO", "Spain", "erp"],
+            ["CMO", "Italy", ""],
+            ["COO", "Austria", "lean"],
+            ["CEO", "Poland", ""],
+        ]
+    )
+    prepared = prepare(InputOptions(path))
+    assert prepared.plan.hints == [] and prepared.plan.message_count("warnings") == 0

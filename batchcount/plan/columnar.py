@@ -167,20 +167,12 @@ def check_table(
     if watch_fill_down and cols:
         usable = ~all_blank & (code != _SKIPPED)
         usable = usable.scatter(list(skipped), False) if skipped else usable
-        extra_warnings = dict(extra_warnings)
-        usable_rows: list[int] | None = None
-        for c in cols:
-            blank = c.spread([bool(e.flags & BLANK) for e in c.entries], pl.Boolean)
-            if not detect(blank, c.id_series, usable):
-                continue
-            usable_rows = usable.arg_true().to_list() if usable_rows is None else usable_rows
-            label = header_label(headers, c.index)
-            found, hint = gap_warnings(
-                c.texts, row_numbers, usable_rows, column_ref(headers, c.index), label
-            )
+        more: dict[int, Sequence[str]] = dict(extra_warnings)
+        for hint, warnings in _filled_down(cols, usable, headers, row_numbers):
             hints.append(hint)
-            for i, warning in found.items():
-                extra_warnings[i] = (*extra_warnings.get(i, ()), warning)
+            for i, warning in warnings.items():
+                more[i] = (*more.get(i, ()), warning)
+        extra_warnings = more
 
     vector = plain
     counts = {kind: _message_count(cols, vector, kind) for kind in _KINDS}
@@ -292,6 +284,29 @@ def _codes(
         .to_series()
     )
     return code, all_blank
+
+
+def _filled_down(
+    cols: list[_Column], usable: pl.Series, headers: Sequence[str], row_numbers: Sequence[int]
+) -> list[tuple[str, dict[int, str]]]:
+    """(hint, warning per row) for each column laid out filled down. Such a column is a
+    grouping key: it sits left of the first sent column filled on every row."""
+    blanks = {
+        c.index: c.spread([bool(e.flags & BLANK) for e in c.entries], pl.Boolean) for c in cols
+    }
+    dense = [c.index for c in cols if not blanks[c.index].filter(usable).any()]
+    limit = min(dense, default=len(headers))
+    out: list[tuple[str, dict[int, str]]] = []
+    usable_rows: list[int] | None = None
+    for c in cols:
+        if c.index >= limit or not detect(blanks[c.index], c.id_series, usable):
+            continue
+        usable_rows = usable.arg_true().to_list() if usable_rows is None else usable_rows
+        label = header_label(headers, c.index)
+        ref = column_ref(headers, c.index)
+        warnings, hint = gap_warnings(c.texts, row_numbers, usable_rows, ref, label)
+        out.append((hint, warnings))
+    return out
 
 
 def _with_messages(cols: list[_Column], n: int) -> pl.Series:
