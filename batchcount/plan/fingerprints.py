@@ -75,20 +75,20 @@ def str_list_member(name_json: str, values: tuple[str, ...]) -> str:
     same as `body_member`'s (tests compare them).
     """
     atoms = _ATOMS
-    if len(values) == 1:  # the usual cell
-        found = atoms.get(values[0])
-        if found is not None:
-            return f"{name_json}:[{found[1]}]"
-    canon: dict[str, str] = {}
-    for value in values:
-        found = atoms.get(value)
-        if found is None:
-            text = " ".join(value.split()).casefold()
-            found = atoms[value] = (text, json.dumps(text, ensure_ascii=False))
-            if len(atoms) > 200_000:  # a hostile sheet of unique values: keep memory bounded
-                atoms.clear()
-        canon[found[0]] = found[1]
-    return f"{name_json}:[{','.join([canon[k] for k in sorted(canon)])}]"
+    try:
+        pairs = [atoms[v] for v in values]
+    except KeyError:
+        for value in values:
+            if value not in atoms:
+                text = " ".join(value.split()).casefold()
+                atoms[value] = (text, json.dumps(text, ensure_ascii=False))
+        pairs = [atoms[v] for v in values]
+        if len(atoms) > 200_000:  # a hostile sheet of unique values: keep memory bounded
+            atoms.clear()
+    if len(pairs) == 1:  # the usual cell
+        return f"{name_json}:[{pairs[0][1]}]"
+    # (canonical text, JSON) pairs sort by the text; equal texts collapse to one
+    return f"{name_json}:[{','.join([p[1] for p in sorted(set(pairs))])}]"
 
 
 def fingerprint_prefix(mode: str) -> str:
