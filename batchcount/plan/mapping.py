@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -365,7 +365,7 @@ def map_columns(
                 "name" if normalise_header(header) == normalise_header(guessed) else "alias"
             )
             continue
-        hint = column_hint(header, index, samples(index) if samples else ())
+        hint = column_hint(header, index, partial(samples, index) if samples else None)
         if hint:
             hints.append(hint)
 
@@ -405,16 +405,19 @@ def map_columns(
     return ColumnMap(fields, passthrough, constants, how, hints)
 
 
-def column_hint(header: str, index: int, samples: Sequence[str]) -> str | None:
+def column_hint(
+    header: str, index: int, samples: Callable[[], Sequence[str]] | None = None
+) -> str | None:
     """Did-you-mean for an unmapped column that resembles a filter, with the exact --map;
-    fields its values cannot fill (text in a JSON or number field) are never suggested."""
+    fields its values (`samples()`, a few of them) cannot fill (text in a JSON or number
+    field) are never suggested."""
     from batchcount.plan.cells import parse_cell  # cells imports nothing from here; kept lazy
 
-    fits = [
-        name
-        for name in suggested_fields(header)
-        if not any(parse_cell(name, value).error for value in samples)
-    ]
+    suggested = suggested_fields(header)
+    if not suggested:
+        return None
+    values = samples() if samples else ()
+    fits = [name for name in suggested if not any(parse_cell(name, v).error for v in values)]
     if not fits:
         return None
     name = " ".join(header.split()) or column_label(index)
