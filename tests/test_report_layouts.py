@@ -374,3 +374,19 @@ def test_an_optional_column_right_of_the_filled_ones_is_not_a_fill_down(make_xls
     )
     prepared = prepare(InputOptions(path))
     assert prepared.plan.hints == [] and prepared.plan.message_count("warnings") == 0
+
+
+def test_a_row_of_numbers_without_filters_is_an_unlabelled_total(make_xlsx: Any) -> None:
+    path = make_xlsx(
+        [
+            ["Job Titles", "Locations", "Leads"],
+            ["CTO", "Germany", 120],
+            ["CFO", "France", 80],
+            ["", "", 200],
+            ["2135371", "", ""],
+        ]
+    )
+    prepared = prepare(InputOptions(path, maps=("Job Titles=company_id",)))
+    got = statuses(prepared)
+    assert got[4] == "skipped" and "only numbers" in prepared.plan.row(2).check.notes[0]
+    assert got[5] == "valid"  # a number in a sent column is a filter, not a total

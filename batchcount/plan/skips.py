@@ -172,6 +172,16 @@ def not_segment(cells: Sequence[str], number: int, sent: Collection[int]) -> tup
         return "total", (
             f"row {number} is a total row ('{shown(label)}'), not a segment: skipped, not counted"
         )
+    filled = [c for c in cells if c.strip()]
+    if (
+        filled
+        and all(is_number(c) for c in filled)
+        and not any(i < len(cells) and cells[i].strip() for i in sent)
+    ):
+        return "total", (
+            f"row {number} holds only numbers and no filter (a total without a label?), not a "
+            "segment: skipped, not counted"
+        )
     why = footnote(cells, number)
     return ("footnote", why) if why is not None else None
 
