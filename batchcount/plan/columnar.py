@@ -13,8 +13,7 @@ are made only when asked: `check` needs counts and the first few messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, overload
+from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -32,41 +31,23 @@ from batchcount.plan.distinct import (
     ColumnCells,
     Entry,
 )
-from batchcount.plan.filldown import detect, gap_warnings
-from batchcount.plan.fingerprints import fingerprint_prefix, hash_text, members_text
-from batchcount.plan.mapping import ColumnMap, header_label
+from batchcount.plan.filldown import filled_down_columns
+from batchcount.plan.fingerprints import fingerprint_prefix, hash_text
+from batchcount.plan.mapping import ColumnMap
 from batchcount.plan.planned import Plan, make_plan
-from batchcount.plan.rows import _ORDER, RowCheck, RowOptions, check_rows, constant_result
+from batchcount.plan.rowbuild import RowBuilder
+from batchcount.plan.rows import RowCheck, RowOptions, check_rows, constant_result
+from batchcount.plan.sentcolumn import (
+    AsList,
+    SentColumn,
+    message_count,
+    segments,
+    with_messages,
+)
 from batchcount.plan.separators import column_ref
 
 _VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED, _ASK = range(6)
 _KINDS = ("errors", "warnings", "notes")
-
-
-class _Column:
-    """One sent column: its distinct cells' entries and, per row, the id of its entry."""
-
-    def __init__(self, index: int, name: str, texts: list[str], cells: ColumnCells) -> None:
-        self.index, self.name = index, name
-        column = pl.Series(texts, dtype=pl.String)
-        distinct = column.unique()
-        self.entries: list[Entry] = [cells.entry(t) for t in distinct.to_list()]
-        self.messages = any(e.flags & MESSAGE for e in self.entries)
-        ids = pl.int_range(0, distinct.len(), dtype=pl.UInt32, eager=True)
-        self.id_series = column.replace_strict(distinct, ids, return_dtype=pl.UInt32)
-        self._ids: list[int] | None = None
-        self.texts: Sequence[str] = texts
-
-    @property
-    def ids(self) -> list[int]:
-        """Per row, the index of its cell's entry (built when a row check is asked for)."""
-        if self._ids is None:
-            self._ids = self.id_series.to_list()
-        return self._ids
-
-    def spread(self, values: list[Any], dtype: Any) -> pl.Series:
-        """One value per entry, spread over the rows."""
-        return pl.Series(values, dtype=dtype).gather(self.id_series)
 
 
 def check_table(
@@ -112,7 +93,7 @@ def check_table(
     loose_named = [(name, e) for name, e in constants.items() if name not in sent]
     loose = [e for _, e in loose_named]
 
-    cols: list[_Column] = []
+    cols: list[SentColumn] = []
     for index, name in fields:
         if index in texts:
             cells_text = list(texts[index])
@@ -127,7 +108,7 @@ def check_table(
             column_ref(headers, index),
             mode,
         )
-        column = _Column(index, name, cells_text, checker)
+        column = SentColumn(index, name, cells_text, checker)
         column.texts = cells_text
         if name in constants:  # a cell that gives nothing takes the mapping file's constant
             column.entries = [_with_constant(e, constants[name]) for e in column.entries]
@@ -168,15 +149,15 @@ def check_table(
         usable = ~all_blank & (code != _SKIPPED)
         usable = usable.scatter(list(skipped), False) if skipped else usable
         more: dict[int, Sequence[str]] = dict(extra_warnings)
-        for hint, warnings in _filled_down(cols, usable, headers, row_numbers):
+        for hint, warnings in filled_down_columns(cols, usable, headers, row_numbers):
             hints.append(hint)
             for i, warning in warnings.items():
                 more[i] = (*more.get(i, ()), warning)
         extra_warnings = more
 
     vector = plain
-    counts = {kind: _message_count(cols, vector, kind) for kind in _KINDS}
-    attention = set((vector & _with_messages(cols, n)).arg_true().to_list())
+    counts = {kind: message_count(cols, vector, kind) for kind in _KINDS}
+    attention = set((vector & with_messages(cols, n)).arg_true().to_list())
     for i, check in checks.items():
         if check.errors or check.warnings or check.notes:
             attention.add(i)
@@ -189,17 +170,17 @@ def check_table(
                 counts[kind] += len(messages)
     attention.update(i for i in skipped if statuses[i] == "skipped")
 
-    groups, first_index, text = _segments(
+    groups, first_index, text = segments(
         cols, constants, columns, plain & (code == _VALID), checks, n
     )
     grouped = len(groups) - groups.null_count()
     prefix = fingerprint_prefix(mode)
-    texts_of = _AsList(text)
+    texts_of = AsList(text)
 
     def fingerprint_at(i: int) -> str:
         return hash_text(f"{prefix}{texts_of[i]}}}]")
 
-    builder = _Builder(
+    builder = RowBuilder(
         cols, dict(loose_named), headers, row_numbers, statuses, checks, skipped,
         extra_notes, extra_warnings,
     )  # fmt: skip
@@ -207,7 +188,7 @@ def check_table(
         mode,
         row_numbers,
         statuses,
-        _AsList(groups),
+        AsList(groups),
         builder.check_at,
         fingerprint_at,
         sorted(attention),
@@ -220,7 +201,7 @@ def check_table(
 
 
 def _codes(
-    cols: list[_Column],
+    cols: list[SentColumn],
     loose: list[Entry],
     n: int,
     special: set[int],
@@ -286,103 +267,6 @@ def _codes(
     return code, all_blank
 
 
-def _filled_down(
-    cols: list[_Column], usable: pl.Series, headers: Sequence[str], row_numbers: Sequence[int]
-) -> list[tuple[str, dict[int, str]]]:
-    """(hint, warning per row) for each column laid out filled down. Such a column is a
-    grouping key: it sits left of the first sent column filled on every row."""
-    blanks = {
-        c.index: c.spread([bool(e.flags & BLANK) for e in c.entries], pl.Boolean) for c in cols
-    }
-    dense = [c.index for c in cols if not blanks[c.index].filter(usable).any()]
-    limit = min(dense, default=len(headers))
-    out: list[tuple[str, dict[int, str]]] = []
-    usable_rows: list[int] | None = None
-    for c in cols:
-        if c.index >= limit or not detect(blanks[c.index], c.id_series, usable):
-            continue
-        usable_rows = usable.arg_true().to_list() if usable_rows is None else usable_rows
-        label = header_label(headers, c.index)
-        ref = column_ref(headers, c.index)
-        warnings, hint = gap_warnings(c.texts, row_numbers, usable_rows, ref, label)
-        out.append((hint, warnings))
-    return out
-
-
-def _with_messages(cols: list[_Column], n: int) -> pl.Series:
-    out = pl.repeat(False, n, eager=True)
-    for c in cols:
-        if c.messages:
-            out = out | c.spread([bool(e.flags & MESSAGE) for e in c.entries], pl.Boolean)
-    return out
-
-
-def _message_count(cols: list[_Column], vector: pl.Series, kind: str) -> int:
-    total = 0
-    for c in cols:
-        if c.messages:
-            counts = [len(getattr(e, kind)) for e in c.entries]
-            total += int(c.spread(counts, pl.UInt32).filter(vector).sum())
-    return total
-
-
-def _segments(
-    cols: list[_Column],
-    constants: dict[str, Entry],
-    columns: ColumnMap,
-    valid: pl.Series,
-    checks: dict[int, RowCheck],
-    n: int,
-) -> tuple[pl.Series, dict[Hashable, int], pl.Series]:
-    """(group per row, first row of each group, fingerprint text per row) for valid rows.
-
-    The text is every body member joined in field order (`fingerprints.members_text`): equal
-    texts are one segment, and the fingerprint is the hash of that text.
-    """
-    pieces: dict[str, pl.Series | str] = {
-        c.name: c.spread([e.member for e in c.entries], pl.String) for c in cols
-    }
-    for name, entry in constants.items():
-        if name not in columns.fields.values() and entry.member is not None:
-            pieces[name] = entry.member
-    parts = [pl.lit(piece) for _, piece in sorted(pieces.items())]
-    text = pl.select(pl.concat_str(parts, separator=",", ignore_nulls=True)).to_series()
-    if text.len() != n:  # constants only: the same text on every row
-        text = pl.repeat(text[0], n, eager=True)
-    text = text.zip_with(valid, pl.repeat(None, n, dtype=pl.String, eager=True))
-    one_by_one = {
-        i: members_text(c.body) for i, c in checks.items() if c.status == "valid" and c.body
-    }
-    if one_by_one:
-        text = text.scatter(list(one_by_one), list(one_by_one.values()))
-    codes = text.cast(pl.Categorical).to_physical()
-    firsts = (codes.is_first_distinct() & codes.is_not_null()).arg_true()
-    first_index: dict[Hashable, int] = dict(
-        zip(codes.gather(firsts).to_list(), firsts.to_list(), strict=True)
-    )
-    return codes, first_index, text
-
-
-class _AsList(Sequence[Any]):
-    """A polars Series read as a list, converted on first use (check never needs it)."""
-
-    def __init__(self, series: pl.Series) -> None:
-        self._series = series
-        self._list: list[Any] | None = None
-
-    def __len__(self) -> int:
-        return self._series.len()
-
-    @overload
-    def __getitem__(self, i: int) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Any]: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if self._list is None:
-            self._list = self._series.to_list()
-        return self._list[i]
-
-
 def _blank(cells: Sequence[str]) -> bool:
     return not "".join(cells).strip()
 
@@ -418,78 +302,3 @@ def _one_by_one(
     numbers = [row_numbers[i] for i in indexes]
     found = check_rows(numbers, cells, headers, columns, options, problems)
     return dict(zip(indexes, found, strict=True))
-
-
-class _Builder:
-    """Builds a row's RowCheck on demand from the entries its cells point at."""
-
-    def __init__(
-        self,
-        cols: list[_Column],
-        loose: dict[str, Entry],
-        headers: Sequence[str],
-        row_numbers: Sequence[int],
-        statuses: list[str],
-        checks: dict[int, RowCheck],
-        skipped: Mapping[int, str],
-        extra_notes: Mapping[int, Sequence[str]],
-        extra_warnings: Mapping[int, Sequence[str]],
-    ) -> None:
-        self.cols = cols
-        self.labels = [header_label(headers, c.index) for c in cols]
-        self.loose = loose
-        self.numbers = row_numbers
-        self.statuses = statuses
-        self.checks = checks
-        self.skipped = skipped
-        self.extra_notes = extra_notes
-        self.extra_warnings = extra_warnings
-
-    def check_at(self, i: int) -> RowCheck:
-        number, status = self.numbers[i], self.statuses[i]
-        if status == "skipped":
-            return RowCheck(number, "skipped", None, notes=(self.skipped[i],))
-        notes = tuple(self.extra_notes.get(i, ()))
-        warnings = tuple(self.extra_warnings.get(i, ()))
-        check = self.checks.get(i)
-        if check is not None:
-            if (notes or warnings) and status != "blank":
-                return RowCheck(
-                    number,
-                    check.status,
-                    check.body,
-                    (*check.notes, *notes),
-                    (*check.warnings, *warnings),
-                    check.errors,
-                )
-            return check
-        if status == "blank":
-            return RowCheck(number, "blank", None)
-        errors: list[str] = []
-        found_notes: list[str] = []
-        found_warnings: list[str] = []
-        body: dict[str, Any] = {}
-        for col, label in zip(self.cols, self.labels, strict=True):
-            entry = col.entries[col.ids[i]]
-            if entry.errors or entry.notes or entry.warnings:
-                where = f"row {number}, {label}: "
-                errors.extend(where + m for m in entry.errors)
-                found_notes.extend(where + m for m in entry.notes)
-                found_warnings.extend(where + m for m in entry.warnings)
-            if entry.member is not None:
-                body[col.name] = entry.value
-        for name, entry in self.loose.items():
-            if entry.member is not None:
-                body[name] = entry.value
-        ordered = {
-            k: list(v) if isinstance(v := body[k], tuple) else v
-            for k in sorted(body, key=_ORDER.__getitem__)
-        }
-        return RowCheck(
-            number,
-            "invalid" if errors else "valid",
-            ordered,
-            (*found_notes, *notes),
-            (*found_warnings, *warnings),
-            tuple(errors),
-        )

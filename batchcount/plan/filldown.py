@@ -18,9 +18,13 @@ from collections.abc import Collection, Sequence
 
 import polars as pl
 
+from batchcount.plan.distinct import BLANK
+from batchcount.plan.mapping import header_label
+from batchcount.plan.sentcolumn import SentColumn
+from batchcount.plan.separators import column_ref
 from batchcount.shown import quoted, shown
 
-__all__ = ["detect", "fill", "fill_option", "gap_warnings"]
+__all__ = ["detect", "fill", "fill_option", "filled_down_columns", "gap_warnings"]
 
 
 def fill_option(column: str) -> str:
@@ -107,3 +111,26 @@ def gap_warnings(
         f"{option} copies the value above into them"
     )
     return warnings, hint
+
+
+def filled_down_columns(
+    cols: list[SentColumn], usable: pl.Series, headers: Sequence[str], row_numbers: Sequence[int]
+) -> list[tuple[str, dict[int, str]]]:
+    """(hint, warning per row) for each column laid out filled down. Such a column is a
+    grouping key: it sits left of the first sent column filled on every row."""
+    blanks = {
+        c.index: c.spread([bool(e.flags & BLANK) for e in c.entries], pl.Boolean) for c in cols
+    }
+    dense = [c.index for c in cols if not blanks[c.index].filter(usable).any()]
+    limit = min(dense, default=len(headers))
+    out: list[tuple[str, dict[int, str]]] = []
+    usable_rows: list[int] | None = None
+    for c in cols:
+        if c.index >= limit or not detect(blanks[c.index], c.id_series, usable):
+            continue
+        usable_rows = usable.arg_true().to_list() if usable_rows is None else usable_rows
+        label = header_label(headers, c.index)
+        ref = column_ref(headers, c.index)
+        warnings, hint = gap_warnings(c.texts, row_numbers, usable_rows, ref, label)
+        out.append((hint, warnings))
+    return out

@@ -9,7 +9,7 @@ the reports use them).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,6 +69,7 @@ class Plan:
         self._rows: list[PlannedRow] | None = None
         self._requests: dict[str, dict[str, Any]] | None = None
         self._first_row: dict[str, int] | None = None
+        self._first_items: list[tuple[str, int]] = []  # (fingerprint, its first row index)
 
     def __len__(self) -> int:
         return len(self._statuses)
@@ -99,14 +100,26 @@ class Plan:
             self._requests = out
         return self._requests
 
+    def request_items(self, skip: Collection[str] = frozenset()) -> Iterator[tuple[str, Any]]:
+        """(fingerprint, body) to send, first-seen order, leaving out `skip` (answered ones)
+        without building their bodies: a rerun with everything answered builds none."""
+        if self._requests is not None:
+            yield from ((fp, b) for fp, b in self._requests.items() if fp not in skip)
+            return
+        self.first_row  # noqa: B018 (works out the fingerprints of the first rows)
+        for fp, i in self._first_items:
+            if fp not in skip:
+                body = self._check_at(i).body
+                assert body is not None  # only valid rows (which have a body) are grouped
+                yield fp, body
+
     @property
     def first_row(self) -> dict[str, int]:
         """fingerprint -> the row number that is sent, first-seen order."""
         if self._first_row is None:
-            self._first_row = {
-                self._fingerprint_at(i): self._numbers[i]
-                for i in sorted(self._first_index.values())
-            }
+            firsts = sorted(self._first_index.values())
+            self._first_items = [(self._fingerprint_at(i), i) for i in firsts]
+            self._first_row = {fp: self._numbers[i] for fp, i in self._first_items}
         return self._first_row
 
     def status_counts(self) -> Counter[str]:
