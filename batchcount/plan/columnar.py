@@ -157,7 +157,8 @@ def check_table(
 
     vector = plain
     counts = {kind: message_count(cols, vector, kind) for kind in _KINDS}
-    attention = set((vector & with_messages(cols, n)).arg_true().to_list())
+    has_messages = with_messages(cols, n)
+    attention = set((vector & has_messages).arg_true().to_list())
     for i, check in checks.items():
         if check.errors or check.warnings or check.notes:
             attention.add(i)
@@ -182,7 +183,7 @@ def check_table(
 
     builder = RowBuilder(
         cols, dict(loose_named), headers, row_numbers, statuses, checks, skipped,
-        extra_notes, extra_warnings,
+        extra_notes, extra_warnings, AsList(has_messages),
     )  # fmt: skip
     plan = Plan(
         mode,

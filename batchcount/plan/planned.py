@@ -69,6 +69,7 @@ class Plan:
         self._rows: list[PlannedRow] | None = None
         self._requests: dict[str, dict[str, Any]] | None = None
         self._first_row: dict[str, int] | None = None
+        self._fingerprints: dict[int, str] = {}  # first row index -> its fingerprint
         self._first_items: list[tuple[str, int]] = []  # (fingerprint, its first row index)
 
     def __len__(self) -> int:
@@ -86,7 +87,10 @@ class Plan:
             return PlannedRow(self._check_at(i))
         first = self._first_index[group]
         duplicate = self._numbers[first] if first != i else None
-        return PlannedRow(self._check_at(i), self._fingerprint_at(first), duplicate)
+        fp = self._fingerprints.get(first)
+        if fp is None:
+            fp = self._fingerprints[first] = self._fingerprint_at(first)
+        return PlannedRow(self._check_at(i), fp, duplicate)
 
     @property
     def requests(self) -> dict[str, dict[str, Any]]:

@@ -26,7 +26,9 @@ class RowBuilder:
         skipped: Mapping[int, str],
         extra_notes: Mapping[int, Sequence[str]],
         extra_warnings: Mapping[int, Sequence[str]],
+        with_messages: Sequence[bool],
     ) -> None:
+        """`with_messages[i]`: whether any of row i's cells has a message."""
         self.cols = cols
         self.labels = [header_label(headers, c.index) for c in cols]
         self.loose = loose
@@ -36,6 +38,15 @@ class RowBuilder:
         self.skipped = skipped
         self.extra_notes = extra_notes
         self.extra_warnings = extra_warnings
+        self.with_messages = with_messages
+        self._ids: list[list[int]] | None = None
+        self._values: list[list[Any]] = []  # per column, per entry: the body value or _NONE
+        self._slots: list[tuple[str, int, list[Any]]] = []
+        # the body's fields in schema order: a sent column (its position) or a constant
+        slots: list[tuple[str, int | Entry]] = [(c.name, k) for k, c in enumerate(cols)]
+        slots += list(loose.items())
+        self.slots = sorted(slots, key=lambda slot: _ORDER[slot[0]])
+        self.bodies: dict[tuple[int, ...], dict[str, Any]] = {}  # rows with equal cells share one
 
     def check_at(self, i: int) -> RowCheck:
         number, status = self.numbers[i], self.statuses[i]
@@ -57,31 +68,52 @@ class RowBuilder:
             return check
         if status == "blank":
             return RowCheck(number, "blank", None)
+        if self._ids is None:
+            self._ids = [col.ids for col in self.cols]
+            self._values = [[_value(e) for e in col.entries] for col in self.cols]
+            constant = len(self.cols)  # constants read entry 0 of a one-value list
+            self._slots = [
+                (name, constant, [_value(slot)])
+                if isinstance(slot, Entry)
+                else (name, slot, self._values[slot])
+                for name, slot in self.slots
+            ]
+        ids = tuple([column[i] for column in self._ids])
         errors: list[str] = []
         found_notes: list[str] = []
         found_warnings: list[str] = []
-        body: dict[str, Any] = {}
-        for col, label in zip(self.cols, self.labels, strict=True):
-            entry = col.entries[col.ids[i]]
-            if entry.errors or entry.notes or entry.warnings:
-                where = f"row {number}, {label}: "
-                errors.extend(where + m for m in entry.errors)
-                found_notes.extend(where + m for m in entry.notes)
-                found_warnings.extend(where + m for m in entry.warnings)
-            if entry.member is not None:
-                body[col.name] = entry.value
-        for name, entry in self.loose.items():
-            if entry.member is not None:
-                body[name] = entry.value
-        ordered = {
-            k: list(v) if isinstance(v := body[k], tuple) else v
-            for k in sorted(body, key=_ORDER.__getitem__)
-        }
+        if self.with_messages[i]:
+            for col, label, k in zip(self.cols, self.labels, ids, strict=True):
+                entry = col.entries[k]
+                if entry.errors or entry.notes or entry.warnings:
+                    where = f"row {number}, {label}: "
+                    errors.extend(where + m for m in entry.errors)
+                    found_notes.extend(where + m for m in entry.notes)
+                    found_warnings.extend(where + m for m in entry.warnings)
+        body = self.bodies.get(ids)
+        if body is None:
+            body = self.bodies[ids] = self._body(ids)
         return RowCheck(
             number,
             "invalid" if errors else "valid",
-            ordered,
+            body,
             (*found_notes, *notes),
             (*found_warnings, *warnings),
             tuple(errors),
         )
+
+    def _body(self, ids: tuple[int, ...]) -> dict[str, Any]:
+        at = (*ids, 0)
+        return {name: v for name, k, values in self._slots if (v := values[at[k]]) is not _NONE}
+
+
+_NONE: Any = object()  # the body gets nothing from this entry
+
+
+def _value(entry: Entry) -> Any:
+    """An entry's value as the body holds it (lists, not tuples); shared by the bodies that
+    use it, which nothing changes once built."""
+    if entry.member is None:
+        return _NONE
+    value = entry.value
+    return list(value) if type(value) is tuple else value
