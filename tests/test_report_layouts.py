@@ -390,3 +390,21 @@ def test_a_row_of_numbers_without_filters_is_an_unlabelled_total(make_xlsx: Any)
     got = statuses(prepared)
     assert got[4] == "skipped" and "only numbers" in prepared.plan.row(2).check.notes[0]
     assert got[5] == "valid"  # a number in a sent column is a filter, not a total
+
+
+def test_a_header_that_says_comma_separated_is_split_on_commas(make_xlsx: Any) -> None:
+    path = make_xlsx(
+        [
+            ["Job Titles", "Industries (comma-separated)"],
+            ["CTO", "Banking, Insurance"],
+        ]
+    )
+    prepared = prepare(InputOptions(path))
+    assert bodies(prepared)[2] == {
+        "job_titles": ["CTO"],
+        "company_industries": ["Banking", "Insurance"],
+    }
+    assert any("split on ','" in n for n in prepared.notes)
+    # a separator given for every column wins over what the header says
+    forced = prepare(InputOptions(path, separator=";"))
+    assert statuses(forced)[2] == "invalid"

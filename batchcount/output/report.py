@@ -30,6 +30,7 @@ def input_lines(prepared: Prepared) -> list[str]:
         lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
     lines.extend(f"Hint: {hint}" for hint in prepared.plan.hints)
+    lines.extend(f"Note: {note}" for note in prepared.notes)
     return lines
 
 

@@ -76,3 +76,23 @@ def decorated_field(header: str, lookup: Lookup) -> tuple[str | None, list[str]]
     combined = [lookup(f"{extra} {core}") or lookup(f"{core} {extra}") for extra in harmful]
     suggestions = [f for f in combined if f] + [field]
     return None, list(dict.fromkeys(suggestions))
+
+
+_DECLARED = (
+    (re.compile(r"\bcomma[- ]?(?:separated|delimited|list)\b|\bseparated by commas?\b", re.I), ","),
+    (
+        re.compile(
+            r"\bsemi-?colon[- ]?(?:separated|delimited|list)\b|\bseparated by semi-?colons?\b", re.I
+        ),
+        ";",
+    ),
+    (re.compile(r"\bpipe[- ]?(?:separated|delimited)\b", re.I), "|"),
+)
+
+
+def declared_separator(header: str) -> str | None:
+    """The list separator a header names ("Industries (comma-separated)"), if any."""
+    for pattern, separator in _DECLARED:
+        if pattern.search(header):
+            return separator
+    return None

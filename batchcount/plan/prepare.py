@@ -24,7 +24,7 @@ from batchcount.plan.mapping import (
 )
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
-from batchcount.plan.separators import resolve_separators
+from batchcount.plan.separators import declared_separators, resolve_separators
 from batchcount.plan.sheetplan import plan_sheet
 from batchcount.plan.skips import Skips
 from batchcount.read.sheet import Sheet, column_label, read_sheet
@@ -78,6 +78,10 @@ def prepare(options: InputOptions) -> Prepared:
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
     by_column = resolve_separators(options.column_separators, sheet.headers, list(columns.fields))
+    declared: dict[int, str] = {}
+    if not options.separator and not (mapping and mapping.separator):
+        declared = declared_separators(sheet.headers, columns)  # "Industries (comma-separated)"
+        by_column = declared | by_column
     row_options = replace(row_options, column_separators=tuple(sorted(by_column.items())))
     problems = constant_errors(columns.constants, row_options)
     if problems:
@@ -90,7 +94,12 @@ def prepare(options: InputOptions) -> Prepared:
         fill_down=options.fill_down,
         include_hidden=options.include_hidden,
     )
-    return Prepared(sheet, columns, row_options, plan, mapping, skips=skips)
+    notes = [
+        f"column '{header_label(sheet.headers, i)}' is split on '{sep}' as its header says"
+        for i, sep in declared.items()
+        if by_column.get(i) == sep  # an explicit --separator for the column wins
+    ]
+    return Prepared(sheet, columns, row_options, plan, mapping, notes, skips)
 
 
 def check_rows(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> list[RowCheck]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from batchcount.errors import UsageError
-from batchcount.plan.mapping import normalise_header
+from batchcount.plan.headers import declared_separator
+from batchcount.plan.mapping import ColumnMap, normalise_header
 from batchcount.read.sheet import column_label
 from batchcount.shown import quoted, shown
 
 __all__ = [
     "column_ref",
+    "declared_separators",
     "find_column",
     "global_separator",
     "is_column_form",
@@ -137,3 +139,13 @@ def find_column(option: str, name: str, headers: Sequence[str]) -> int:
     its letter; UsageError naming the headers otherwise. `option` is shown in messages."""
     index, _ = _resolve(f"{name}=", headers, option)
     return index
+
+
+def declared_separators(headers: Sequence[str], columns: ColumnMap) -> dict[int, str]:
+    """Sent columns whose header names their list separator ("Industries (comma-separated)")."""
+    found: dict[int, str] = {}
+    for index in columns.fields:
+        separator = declared_separator(headers[index])
+        if separator is not None:
+            found[index] = separator
+    return found
