@@ -112,7 +112,7 @@ def _run_with_journal(
     comparison = load_comparison(options.compare, prepared)  # a bad file: exit 2, nothing sent
     # Requests a crash (or an abandoned stop) left in flight may have been billed: booked
     # as such now, once, and re-sent like failed ones.
-    crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.requests)
+    crashed = sum(1 for fp in journal.settle_unanswered(mode) if fp in prepared.plan.first_row)
     # Fictional test-mode answers must never stand in for paid live ones (nor the reverse):
     # a journal is reused only by runs of the same kind.
     test_run = options.sandbox or is_test_key(options.api_key or "")
@@ -122,7 +122,7 @@ def _run_with_journal(
     other_kind = sum(
         1
         for fp, e in recorded.items()
-        if e.state == "done" and fp not in entries and fp in prepared.plan.requests
+        if e.state == "done" and fp not in entries and fp in prepared.plan.first_row
     )
     if other_kind:
         kind = "test mode (fictional counts)" if not test_run else "live mode"
@@ -145,7 +145,7 @@ def _run_with_journal(
         )
     journal.set_meta("input", prepared.sheet.path.name)
     plan = prepared.plan
-    todo = [Job(fp, body) for fp, body in plan.requests.items() if fp not in done]
+    todo = [Job(fp, body) for fp, body in plan.request_items(skip=done)]
 
     with endpoint(options) as (base_url, key):
         throttle = make_throttle(options.concurrency, options.max_concurrency)
