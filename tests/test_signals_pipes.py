@@ -251,7 +251,9 @@ def test_signal_during_the_final_write_finishes_it_then_exits_130(
         )
         temp = f".{output.name}.tmp-{proc.pid}"
         deadline = time.monotonic() + 60
-        while not (tmp_path / temp).exists():
+        # the output precheck writes a probe under the same name before anything is sent:
+        # the write phase is the temp file once every count is answered
+        while not (srv.stats.snapshot()["ok_answers"] == 100 and (tmp_path / temp).exists()):
             assert proc.poll() is None and time.monotonic() < deadline, "no write phase seen"
             time.sleep(0.002)
         proc.send_signal(signum)
@@ -280,7 +282,9 @@ def test_presses_during_the_write_in_process(
     """Deterministic: the signals are sent from inside the write. It completes anyway."""
     real = batchcount.api.finish.write_output
 
-    def write_while_pressed(path: Path, headers: Any, rows: Any, summary_source: Any) -> None:
+    def write_while_pressed(
+        path: Path, headers: Any, rows: Any, summary_source: Any, *args: Any, **kwargs: Any
+    ) -> None:
         def pressed() -> Iterator[Any]:
             for i, row in enumerate(rows):
                 if i == 2:
@@ -289,7 +293,7 @@ def test_presses_during_the_write_in_process(
                         time.sleep(0.02)  # delivered, and handled, mid-write
                 yield row
 
-        real(path, headers, pressed(), summary_source)
+        real(path, headers, pressed(), summary_source, *args, **kwargs)
 
     monkeypatch.setattr(batchcount.api.finish, "write_output", write_while_pressed)
     n = 8
