@@ -34,3 +34,9 @@ def vocabulary_data() -> dict[str, Any]:
 def mapping_schema() -> dict[str, Any]:
     schema: dict[str, Any] = load_json("mapping.schema.json")
     return schema
+
+
+def countries_data() -> dict[str, Any]:
+    """ISO 3166-1 countries and the names people type for them (tools/make_countries.py)."""
+    data: dict[str, Any] = load_json("countries.json")
+    return data

@@ -1,7 +1,7 @@
 """Benchmark inputs, generated once (seeded, so every run reads the same bytes) into bench/.cache.
 
 - `segments_csv(n)`: n distinct, valid segments (the throughput runs and the reference clients).
-- `big_workbook(n)`: an analyst-style .xlsx with 14 columns (8 mapped to API fields, 6 passed
+- `big_workbook(n)`: an analyst-style .xlsx with 15 columns (8 mapped to API fields, 7 passed
   through), realistic values, ~45 % duplicate segments (60 % of them pasted rows with the same
   filter cells, 40 % typed again in another order or casing), ~2 % invalid rows, a few blank
   rows. Written the way Excel saves (shared strings); `inline=True` writes what openpyxl
@@ -187,7 +187,9 @@ BIG_HEADERS = [
     "Priority",
     "Created",
     "Notes",
+    "Territory",
 ]
+REGIONS = ["EMEA", "North America", "APAC", "LATAM", "DACH", "Nordics", "UK & Ireland"]
 SMALL_HEADERS = [
     "Segment",
     "Job Titles",
@@ -253,6 +255,7 @@ def _big_row(rng: random.Random, i: int) -> list[str | int | dt.datetime]:
         rng.randint(1, 5),
         dt.datetime(2025, 1, 1) + dt.timedelta(minutes=rng.randint(0, 500_000)),
         rng.choice(["", "", "check with sales", "from the 2024 list", "needs review"]),
+        rng.choice(REGIONS),
     ]
 
 
@@ -304,7 +307,7 @@ def big_rows(n: int, seed: int = 7) -> list[list[str | int | dt.datetime]]:
 def big_workbook(n: int, *, inline: bool = False) -> Path:
     """The n-row workbook, cached. By default written the way Excel saves one (shared strings,
     dates as styled serial numbers); `inline=True`: strings inline, as openpyxl writes them."""
-    path = CACHE / f"segments-{n}{'-inline' if inline else ''}.xlsx"
+    path = CACHE / f"segments-{n}-15col{'-inline' if inline else ''}.xlsx"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)

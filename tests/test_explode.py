@@ -268,8 +268,17 @@ def test_a_comma_list_in_an_exploded_cell_is_pointed_out(
 ) -> None:
     src = make_xlsx([HEADERS, ["EU", "CFO", "vp", "Germany, France, Spain", "", ""]])
     code, out, _ = run_main(capsys, "check", str(src), "--explode", "Locations")
-    assert code == 0
+    assert code == 1  # countries joined by commas would be sent as one place: refused
     assert "Exploded Locations: 1 row → 1 segment" in out
     assert "row 2, Locations: 'Germany, France, Spain' is one value, so one segment" in out
+    assert '--separator "Locations=,"' in out and "--separator ','" not in out
+    assert "'Germany, France, Spain' is 3 countries in one value" in out
     code, out, _ = run_main(capsys, "check", str(src), "--explode", "Locations", "--separator", ",")
+    assert code == 0
+    assert "1 row → 3 segments" in out and "is one value" not in out
+    # the column's own separator splits the exploded cell too
+    code, out, _ = run_main(
+        capsys, "check", str(src), "--explode", "Locations", "--separator", "Locations=,"
+    )
+    assert code == 0
     assert "1 row → 3 segments" in out and "is one value" not in out

@@ -250,7 +250,9 @@ def test_signal_during_the_final_write_finishes_it_then_exits_130(
         )
         temp = f".{output.name}.tmp-{proc.pid}"  # the workbook's (the precheck's is .probe-)
         deadline = time.monotonic() + 60
-        while not (tmp_path / temp).exists():
+        # the output precheck writes a probe under the same name before anything is sent:
+        # the write phase is the temp file once every count is answered
+        while not (srv.stats.snapshot()["ok_answers"] == 100 and (tmp_path / temp).exists()):
             assert proc.poll() is None and time.monotonic() < deadline, "no write phase seen"
             time.sleep(0.002)
         proc.send_signal(signum)

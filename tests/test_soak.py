@@ -145,7 +145,9 @@ def test_soak_20k_rows_concurrency_50_with_faults(tmp_path: Path) -> None:
     print("\n" + "\n".join(lines))
     assert first.threads and first.fds
     assert first.peak_rss < 400 * MiB
-    assert max(first.threads) <= CONCURRENCY + 8  # workers + main + a few helpers
+    # workers + main + a few helpers, + polars' own fixed pool (rayon, tokio, jemalloc:
+    # about 10 threads, started once when the sheet is checked column by column)
+    assert max(first.threads) <= CONCURRENCY + 8 + 12
     assert max(first.fds) <= CONCURRENCY + 40  # a socket per worker + journal + files
     # no growth: the second half of the run holds no more threads or descriptors than the first
     half = len(first.threads) // 2

@@ -59,8 +59,8 @@ class CheckReport:
 
     - `estimate`: rows, valid, invalid, blank, duplicates, distinct segments, billable
       requests, price (and where it came from), cost.
-    - `valid_rows`, `invalid_rows`, `blank_rows`: row numbers (the header is row 1, so the
-      first row of a DataFrame is row 2).
+    - `valid_rows`, `invalid_rows`, `blank_rows`, `skipped_rows` (totals, footnotes, hidden
+      rows): row numbers (the header is row 1, so the first row of a DataFrame is row 2).
     - `problems`: a polars DataFrame, one line per problem: row, column (the header, or None
       for a row-wide problem), value (that cell's text), severity (`error`: the row is not
       sent; `warning`: sent anyway; `note`: repaired), message (as the command line says it).
@@ -96,6 +96,11 @@ class CheckReport:
     @property
     def blank_rows(self) -> list[int]:
         return self._rows("blank")
+
+    @property
+    def skipped_rows(self) -> list[int]:
+        """Rows skipped for a reason (totals, footnotes, hidden rows): never sent."""
+        return self._rows("skipped")
 
     def _rows(self, status: str) -> list[int]:
         return [r.check.row_number for r in self.prepared.plan.rows if r.check.status == status]

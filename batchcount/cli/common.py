@@ -13,7 +13,9 @@ from batchcount.errors import (
 )
 from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.plan.prepare import InputOptions
+from batchcount.plan.separators import global_separator, is_column_form
 from batchcount.redaction import register, scrub
+from batchcount.shown import shown
 
 
 def add_secret(secret: str) -> None:
@@ -27,7 +29,9 @@ def redact(text: str) -> str:
 
 
 def say(message: str = "", err: bool = True) -> None:
-    click.echo(redact(message), err=err)
+    # redacted first (a key is matched as registered), then text from the user's file that
+    # may hold NUL, escape sequences or bidi marks is shown escaped
+    click.echo(shown(redact(message), keep_newlines=True), err=err)
 
 
 def fail(error: BatchcountError) -> NoReturn:
@@ -67,8 +71,10 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--separator",
-            metavar="TEXT",
-            help="Separator between several values in one cell (default ';').",
+            multiple=True,
+            metavar="TEXT|COLUMN=TEXT",
+            help="Separator between several values in one cell (default ';'); "
+            '"COLUMN=TEXT" for one column only, e.g. "Locations=," (repeatable).',
         ),
         click.option(
             "--encoding",
@@ -80,6 +86,19 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["realtime", "database"]),
             default=None,
             help="realtime (paid, live data; default) or database (free, cached).",
+        ),
+        click.option(
+            "--fill-down",
+            "fill_down",
+            multiple=True,
+            metavar="COLUMN",
+            help="Fill this column's empty cells with the value above (report layouts that "
+            "write a value once for the rows below it; repeatable).",
+        ),
+        click.option(
+            "--include-hidden",
+            is_flag=True,
+            help="Count rows hidden or filtered out in Excel (skipped by default).",
         ),
         click.option(
             "--allow-unknown-values",
@@ -117,10 +136,13 @@ def to_input_options(kwargs: dict[str, Any]) -> InputOptions:
         encoding=kwargs["encoding"],
         maps=kwargs["maps"],
         mapping_file=kwargs["mapping_file"],
-        separator=kwargs["separator"],
+        separator=global_separator(kwargs["separator"]),
         mode=kwargs["mode"],
         allow_unknown=kwargs["allow_unknown"],
         explode=kwargs["explode"],
         max_segments=kwargs["max_segments"],
         header_row=kwargs.get("header_row"),
+        column_separators=[s for s in kwargs["separator"] if is_column_form(s)],
+        fill_down=kwargs["fill_down"],
+        include_hidden=kwargs["include_hidden"],
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from batchcount.api.quote import Quote
 from batchcount.cli.common import redact, say
-from batchcount.net.runner import Progress
 from batchcount.plan.estimate import money
+
+if TYPE_CHECKING:  # the runner (httpx) loads with a run, not with every command
+    from batchcount.net.runner import Progress
 
 
 class TerminalUI:

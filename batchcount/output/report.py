@@ -5,10 +5,13 @@ Pure functions returning lines, so they are testable and the CLI stays the only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 
 from batchcount.plan.estimate import Estimate, money
+from batchcount.plan.planned import MessageKind
 from batchcount.plan.prepare import Prepared
+from batchcount.plan.separators import column_ref, separator_advice
 
 SHOWN_PROBLEMS = 10
 SHOWN_COLUMNS = 20  # a sheet may have thousands of columns: name the first few
@@ -27,6 +30,8 @@ def input_lines(prepared: Prepared) -> list[str]:
             shown += f", ... ({len(not_sent)} columns in all)"
         lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
+    lines.extend(f"Hint: {hint}" for hint in prepared.plan.hints)
+    lines.extend(f"Note: {note}" for note in prepared.notes)
     return lines + explode_lines(prepared)
 
 
@@ -62,17 +67,19 @@ def explode_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
         )
     if len(partly) > limit:
         lines.append(f"  ... and {len(partly) - limit} more rows with some invalid segments")
-    separator = prepared.row_options.separator
+    options, headers = prepared.row_options, prepared.sheet.headers
     single = [
-        (source.row_number, column.label, values[0])
+        (source.row_number, column, values[0])
         for source in explosion.sources
         for column, values in zip(explosion.columns, source.values, strict=True)
-        if len(values) == 1 and "," in values[0] and separator != ","
+        if len(values) == 1 and "," in values[0] and options.separator_at(column.index) != ","
     ]
-    for row, label, value in single[:limit]:
+    for row, column, value in single[:limit]:
+        advice = separator_advice(column_ref(headers, column.index), ",")
         lines.append(
-            f"  row {row}, {label}: '{value}' is one value, so one segment; if it lists "
-            f"several, separate them with '{separator}' (or run with --separator ',')"
+            f"  row {row}, {column.label}: '{value}' is one value, so one segment; if it lists "
+            f"several, separate them with '{options.separator_at(column.index)}' (or run "
+            f"with {advice})"
         )
     large = explosion.large_rows(prepared.max_segments)
     for source in large[:limit]:
@@ -88,24 +95,35 @@ def explode_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
     return lines
 
 
+_KINDS: tuple[tuple[str, MessageKind], ...] = (
+    ("Problems (rows not sent)", "errors"),
+    ("Warnings (sent anyway)", "warnings"),
+    ("Repaired", "notes"),
+)
+
+
 def problem_lines(prepared: Prepared, limit: int = SHOWN_PROBLEMS) -> list[str]:
-    # dict.fromkeys: an exploded row's segments repeat the messages about its other cells
-    errors = list(dict.fromkeys(e for r in prepared.plan.rows for e in r.check.errors))
-    warnings = list(dict.fromkeys(w for r in prepared.plan.rows for w in r.check.warnings))
-    notes = list(dict.fromkeys(n for r in prepared.plan.rows for n in r.check.notes))
+    plan = prepared.plan
     lines: list[str] = []
-    for title, items in (
-        ("Problems (rows not sent)", errors),
-        ("Warnings (sent anyway)", warnings),
-        ("Repaired", notes),
-    ):
-        if not items:
+    skipped = prepared.skips.lines()
+    if skipped:
+        lines.append(f"Skipped (not counted): {plan.count('skipped')} rows")
+        lines.extend(f"  {line}" for line in skipped)
+    for title, kind in _KINDS:
+        first: Iterable[str]
+        if prepared.explosion is not None:
+            # an exploded row's segments repeat the messages about its other cells
+            items = list(dict.fromkeys(plan.messages(kind)))
+            total, first = len(items), items[:limit]
+        else:
+            total, first = plan.message_count(kind), islice(plan.messages(kind), limit)
+        if not total:
             continue
-        lines.append(f"{title}: {len(items)}")
-        lines.extend(f"  {item}" for item in items[:limit])
-        if len(items) > limit:
+        lines.append(f"{title}: {total}")
+        lines.extend(f"  {item}" for item in first)
+        if total > limit:
             lines.append(
-                f"  ... and {len(items) - limit} more (see the message column of the report/output)"
+                f"  ... and {total - limit} more (see the message column of the report/output)"
             )
     return lines
 
@@ -117,6 +135,8 @@ def rows_line(estimate: Estimate) -> str:
         f"{estimate.invalid} invalid",
         f"{estimate.blank} blank",
     ]
+    if estimate.skipped:
+        parts.append(f"{estimate.skipped} skipped")
     line = ", ".join(parts)
     if estimate.duplicates:
         rows = unit[:-1] if estimate.duplicates == 1 else unit

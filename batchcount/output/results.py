@@ -55,6 +55,8 @@ def check_rows_out(plan: Plan, cells: Sequence[Sequence[str]], tally: Tally) -> 
         body = request_json(check.body) if check.body else ""
         if check.status == "blank":
             status, message = "skipped", "blank row"
+        elif check.status == "skipped":  # a total, footnote or hidden row: never sent
+            status, message = "skipped", "; ".join(check.notes)
         elif check.status == "invalid":
             status, message = "invalid", "; ".join(_messages(planned))
         else:
@@ -109,6 +111,8 @@ def run_rows_out(
         source = ""
         if check.status == "blank":
             status, message = "skipped", "blank row"
+        elif check.status == "skipped":  # a total, footnote or hidden row: never sent
+            status, message = "skipped", "; ".join(check.notes)
         elif check.status == "invalid":
             status, message = "invalid", "; ".join(extra) + "; nothing was sent"
         else:

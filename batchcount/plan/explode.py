@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchcount.errors import UsageError
@@ -121,17 +121,22 @@ def explode(
     row_numbers: Sequence[int],
     columns: Sequence[ExplodeColumn],
     separator: str,
+    column_separators: Mapping[int, str] | None = None,
+    keep: Collection[int] = (),
 ) -> Explosion:
     """Expand every non-blank row into its segments, in input order (the first exploded
-    column varies slowest)."""
+    column varies slowest). A column in `column_separators` (per-column `--separator`) is
+    split on its own separator; rows at the indexes in `keep` (skipped: totals, footnotes,
+    hidden rows) stay whole."""
     out = Explosion(tuple(columns), [])
+    splits = [(column_separators or {}).get(c.index, separator) for c in columns]
     for index, (cells, number) in enumerate(zip(rows, row_numbers, strict=True)):
-        if not any(c.strip() for c in cells):
+        if index in keep or not any(c.strip() for c in cells):
             _add(out, index, number, list(cells), ())
             continue
         values = tuple(
-            tuple(split_list(cells[c.index], separator) or [""]) if c.index < len(cells) else ("",)
-            for c in columns
+            tuple(split_list(cells[c.index], sep) or [""]) if c.index < len(cells) else ("",)
+            for c, sep in zip(columns, splits, strict=True)
         )
         source = SourceRow(index, number, values)
         if source.segments > HARD_LIMIT:

@@ -18,6 +18,7 @@ from batchcount.plan.fields import all_fields
 from batchcount.plan.mapping import ColumnMap, header_label
 from batchcount.plan.prepare import Prepared, row_problems
 from batchcount.plan.rows import RowOptions, check_cell, check_row
+from batchcount.plan.separators import column_ref
 from batchcount.plan.vocabulary import check_values, checked_fields
 
 
@@ -82,14 +83,20 @@ def _joiner(text: str, separator: str) -> str:
     return f"{separator} " if f"{separator} " in text else separator
 
 
-def fixed_text(name: str, text: str, options: RowOptions) -> tuple[str, tuple[str, ...]] | None:
-    """(fixed cell text, why) when the cell has a safe fix, else None."""
+def fixed_text(
+    name: str, text: str, options: RowOptions, index: int = -1
+) -> tuple[str, tuple[str, ...]] | None:
+    """(fixed cell text, why) when the cell has a safe fix, else None.
+
+    `index` is the cell's column: a per-column `--separator` splits and joins it.
+    """
     if name not in checked_fields() or all_fields()[name].kind != "str_list":
         return None
-    result = check_cell(name, text, options)
+    result = check_cell(name, text, options, index)
     if not result.notes:
         return None
-    values = split_list(text, options.separator)
+    separator = options.separator_at(index)
+    values = split_list(text, separator)
     out: dict[str, None] = {}  # ordered set: a repeated value is dropped, as validation does
     for value in values:
         one = check_values(name, [value], allow_unknown=options.allow_unknown)
@@ -97,7 +104,7 @@ def fixed_text(name: str, text: str, options: RowOptions) -> tuple[str, tuple[st
             out[value] = None  # a person decides (or nothing to change)
         else:
             out.update(dict.fromkeys(one.values))
-    after = _joiner(text, options.separator).join(out)
+    after = _joiner(text, separator).join(out)
     if list(out) == values and after == text:
         return None
     return after, result.notes
@@ -124,14 +131,14 @@ def plan_fixes(
             if not text.strip():
                 continue
             where = f"row {number}, {header_label(headers, index)}: "
-            result = check_cell(name, text, options)
+            result = check_cell(name, text, options, index, column_ref(headers, index))
             errors = tuple(where + e for e in result.errors)
             warnings = tuple(where + w for w in result.warnings)
             cell_messages.update(errors + warnings + tuple(where + n for n in result.notes))
             if errors or warnings:
                 severity = "error" if errors else "warning"
                 plan.problems.append(CellProblem(number, index, errors + warnings, severity))
-            fix = fixed_text(name, text, options)
+            fix = fixed_text(name, text, options, index)
             if fix is not None:
                 fixed[index] = fix[0]
                 row_fixes.append(CellFix(number, index, text, fix[0], _why(name, fix[1])))

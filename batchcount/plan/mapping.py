@@ -10,16 +10,18 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from batchcount.errors import UsageError
 from batchcount.plan.fields import NON_FILTERS, all_fields, field_names
+from batchcount.plan.headers import decorated_field
 from batchcount.read.sheet import column_label
 from batchcount.resources import mapping_schema
+from batchcount.shown import quoted, shown
 
 # Normalised header -> field. Normalised = lower case, no spaces, '-', '_' or punctuation.
 # Kept conservative: a wrong guess changes what is counted, so ambiguous words ("Company",
@@ -140,13 +142,15 @@ def _field_index() -> dict[str, str]:
     return index
 
 
-def guess_field(header: str) -> str | None:
-    """The field a header names by its normalised spelling or an alias, else None."""
+def _plain_field(header: str) -> str | None:
     key = normalise_header(header)
-    if not key:
-        return None
-    index = _field_index()
-    return index.get(key)
+    return _field_index().get(key) if key else None
+
+
+def guess_field(header: str) -> str | None:
+    """The field a header names by its normalised spelling or an alias, also once a harmless
+    decoration is removed ("Industry (LinkedIn)", "Seniority*"); else None."""
+    return _plain_field(header) or decorated_field(header, _plain_field)[0]
 
 
 # Words too ambiguous to map on their own; they only earn a did-you-mean.
@@ -156,7 +160,19 @@ AMBIGUOUS = {
     "size": "company_headcounts",
     "type": "company_types",
     "industrytype": "company_industries",
+    "persona": "job_titles",  # text personas are titles; the personas field takes JSON
 }
+
+
+def suggested_fields(header: str) -> list[str]:
+    """Fields to suggest (did-you-mean) for a header that is not mapped."""
+    found = decorated_field(header, _plain_field)[1]
+    similar = similar_field(header) or similar_field(_undecorated(header))
+    return list(dict.fromkeys([*found, *([similar] if similar else [])]))
+
+
+def _undecorated(header: str) -> str:
+    return re.sub(r"\([^)]*\)|[*:]+", " ", header)
 
 
 def similar_field(header: str) -> str | None:
@@ -177,10 +193,10 @@ _SHOWN_HEADERS = 20
 
 def header_label(headers: Sequence[str], index: int) -> str:
     """How messages name a column: its header, or its letter when the header is blank."""
-    text = headers[index].strip()
+    text = " ".join(headers[index].split())  # a line break inside the cell reads as a space
     if len(text) > _LABEL_LIMIT:  # a header may be a pasted paragraph (or 1 MB)
-        return f"{text[: _LABEL_LIMIT - 1]}… (column {column_label(index)})"
-    return text if text else f"column {column_label(index)}"
+        return f"{shown(text[: _LABEL_LIMIT - 1])}… (column {column_label(index)})"
+    return shown(text) if text else f"column {column_label(index)}"
 
 
 def _shown_headers(headers: Sequence[str]) -> str:
@@ -315,10 +331,12 @@ def map_columns(
     headers: Sequence[str],
     overrides: Mapping[str, str | None] | None = None,
     mapping: MappingFile | None = None,
+    samples: Callable[[int], Sequence[str]] | None = None,
 ) -> ColumnMap:
     """Decide which column feeds which API field.
 
-    Precedence: `--map` over the mapping file over header names/aliases.
+    Precedence: `--map` over the mapping file over header names/aliases. `samples(i)` gives
+    a few of column i's values, so a did-you-mean never suggests a field they cannot fill.
     Raises UsageError for two columns on one field or no filter at all.
     """
     chosen: dict[int, str | None] = {}
@@ -347,12 +365,9 @@ def map_columns(
                 "name" if normalise_header(header) == normalise_header(guessed) else "alias"
             )
             continue
-        similar = similar_field(header)
-        if similar:
-            hints.append(
-                f"column '{header.strip()}' is not sent; did you mean {similar}? "
-                f'Add --map "{header.strip()}={similar}" to send it.'
-            )
+        hint = column_hint(header, index, partial(samples, index) if samples else None)
+        if hint:
+            hints.append(hint)
 
     by_field: dict[str, list[int]] = {}
     for index, name in fields.items():
@@ -388,3 +403,26 @@ def map_columns(
         )
     passthrough = [i for i in range(len(headers)) if i not in fields]
     return ColumnMap(fields, passthrough, constants, how, hints)
+
+
+def column_hint(
+    header: str, index: int, samples: Callable[[], Sequence[str]] | None = None
+) -> str | None:
+    """Did-you-mean for an unmapped column that resembles a filter, with the exact --map;
+    fields its values (`samples()`, a few of them) cannot fill (text in a JSON or number
+    field) are never suggested."""
+    from batchcount.plan.cells import parse_cell  # cells imports nothing from here; kept lazy
+
+    suggested = suggested_fields(header)
+    if not suggested:
+        return None
+    values = samples() if samples else ()
+    fits = [name for name in suggested if not any(parse_cell(name, v).error for v in values)]
+    if not fits:
+        return None
+    name = " ".join(header.split()) or column_label(index)
+    options = " or ".join(f"--map {quoted(f'{name}={f}')}" for f in fits)
+    return (
+        f"column '{header_label([header], 0)}' is not sent; did you mean "
+        f"{' or '.join(fits)}? Add {options} to send it."
+    )

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -14,7 +14,8 @@ from typing import cast
 from batchcount.errors import UsageError
 from batchcount.perf import gc_paused
 from batchcount.plan.estimate import Plan, make_plan
-from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS, Explosion, explode, resolve_columns
+from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS, Explosion, resolve_columns
+from batchcount.plan.explodeplan import plan_exploded
 from batchcount.plan.mapping import (
     ColumnMap,
     MappingFile,
@@ -26,6 +27,9 @@ from batchcount.plan.mapping import (
 )
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
+from batchcount.plan.separators import declared_separators, resolve_separators
+from batchcount.plan.sheetplan import plan_sheet
+from batchcount.plan.skips import Skips
 from batchcount.read.frame import sheet_from_data
 from batchcount.read.sheet import HEADERLESS, Sheet, column_label, read_sheet
 
@@ -46,6 +50,9 @@ class InputOptions:
     explode: Sequence[str] = ()  # --explode COLUMN (header or field), repeatable
     max_segments: int = DEFAULT_MAX_SEGMENTS  # rows above it are named (and refused with -y)
     header_row: int | None = None  # --header-row: 1-based sheet row of the header
+    column_separators: Sequence[str] = ()  # --separator "COLUMN=TEXT" (one column each)
+    fill_down: Sequence[str] = ()  # --fill-down COLUMN
+    include_hidden: bool = False  # --include-hidden
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     explosion: Explosion | None = None  # with --explode: the segments of every row
     max_segments: int = DEFAULT_MAX_SEGMENTS
+    skips: Skips = field(default_factory=Skips)  # rows skipped for a reason (totals, hidden)
 
     @property
     def mode(self) -> str:
@@ -85,7 +93,7 @@ def prepare(options: InputOptions) -> Prepared:
     mapping = load_mapping_file(options.mapping_file) if options.mapping_file else None
     sheet = read_input(options, overrides, mapping)
     try:
-        columns = map_columns(sheet.headers, overrides, mapping)
+        columns = map_columns(sheet.headers, overrides, mapping, lambda i: _sample(sheet, i))
     except UsageError as exc:
         if sheet.header_row == 0:  # a one-column list without a header line
             raise UsageError(_headerless_message(sheet)) from None
@@ -93,23 +101,51 @@ def prepare(options: InputOptions) -> Prepared:
     separator = options.separator or (mapping.separator if mapping else None) or ";"
     mode = cast(Mode, options.mode or (mapping.mode if mapping else None) or "realtime")
     row_options = RowOptions(separator=separator, mode=mode, allow_unknown=options.allow_unknown)
+    by_column = resolve_separators(options.column_separators, sheet.headers, list(columns.fields))
+    declared: dict[int, str] = {}
+    if not options.separator and not (mapping and mapping.separator):
+        declared = declared_separators(sheet.headers, columns)  # "Industries (comma-separated)"
+        by_column = declared | by_column
+    row_options = replace(row_options, column_separators=tuple(sorted(by_column.items())))
     problems = constant_errors(columns.constants, row_options)
     if problems:
         raise UsageError(f"--mapping {options.mapping_file}: {problems[0]}")
     explosion = None
-    if options.explode:
+    if options.explode:  # small territory grids: segments checked row by row
         chosen = resolve_columns(options.explode, sheet.headers, columns)
-        explosion = explode(sheet.rows, sheet.row_numbers, chosen, separator)
-    checks = check_rows(sheet, columns, row_options, explosion)
-    plan = make_plan(checks, mode, explosion.segment if explosion else None)
+        plan, skips, explosion = plan_exploded(
+            sheet,
+            columns,
+            row_options,
+            _row_problems(sheet, columns),
+            chosen,
+            fill_down=options.fill_down,
+            include_hidden=options.include_hidden,
+        )
+    else:
+        plan, skips = plan_sheet(
+            sheet,
+            columns,
+            row_options,
+            _row_problems(sheet, columns),
+            fill_down=options.fill_down,
+            include_hidden=options.include_hidden,
+        )
+    notes = [
+        f"column '{header_label(sheet.headers, i)}' is split on '{sep}' as its header says"
+        for i, sep in declared.items()
+        if by_column.get(i) == sep  # an explicit --separator for the column wins
+    ]
     return Prepared(
         sheet,
         columns,
         row_options,
         plan,
         mapping,
+        notes,
         explosion=explosion,
         max_segments=options.max_segments,
+        skips=skips,
     )
 
 
@@ -174,6 +210,8 @@ def _headerless_message(sheet: Sheet) -> str:
 def check_rows(
     sheet: Sheet, columns: ColumnMap, options: RowOptions, explosion: Explosion | None = None
 ) -> list[RowCheck]:
+    """Row by row (the reference the columnar check is tested against; no skips, no
+    fill-down)."""
     problems = _row_problems(sheet, columns)
     if explosion is None:
         return rows_checked(
@@ -191,6 +229,10 @@ def check_rows(
 def row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
     """Why whole rows cannot be sent, as the reader and the merged cells tell (no values)."""
     return _row_problems(sheet, columns)
+
+
+def plan_one_by_one(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> Plan:
+    return make_plan(check_rows(sheet, columns, options), options.mode)
 
 
 def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
@@ -225,6 +267,14 @@ def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
     for row, texts in found.items():
         merged[row] = "; ".join([*([merged[row]] if row in merged else []), *texts])
     return merged
+
+
+def _sample(sheet: Sheet, index: int, rows: int = 200, values: int = 20) -> list[str]:
+    """A few distinct values of one column (for did-you-mean hints)."""
+    found = dict.fromkeys(
+        r[index] for r in sheet.rows[:rows] if index < len(r) and r[index].strip()
+    )
+    return list(found)[:values]
 
 
 def _cell_name(sheet: Sheet, row: int, col: int) -> str:

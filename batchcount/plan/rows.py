@@ -12,11 +12,19 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from batchcount.plan.cells import Cell, constant_cell, parse_cell
+from batchcount.plan.commas import (
+    COMMA_LISTS,
+    LOCATION_FIELDS,
+    comma_title_warning,
+    country_list_problems,
+)
 from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields
 from batchcount.plan.mapping import ColumnMap, header_label
+from batchcount.plan.separators import column_ref
 from batchcount.plan.vocabulary import check_values, checked_fields
+from batchcount.shown import INVISIBLE, shown
 
-Status = Literal["valid", "invalid", "blank"]
+Status = Literal["valid", "invalid", "blank", "skipped"]
 Mode = Literal["realtime", "database"]
 
 
@@ -25,6 +33,13 @@ class RowOptions:
     separator: str = ";"
     mode: Mode = "realtime"
     allow_unknown: bool = False
+    column_separators: tuple[tuple[int, str], ...] = ()  # (column index, separator)
+
+    def separator_at(self, index: int) -> str:
+        for column, separator in self.column_separators:
+            if column == index:
+                return separator
+        return self.separator
 
 
 @dataclass(frozen=True)
@@ -46,45 +61,62 @@ class _FieldResult:
 
 
 @lru_cache(maxsize=131072)
-def _field_result(name: str, text: str, separator: str, allow_unknown: bool) -> _FieldResult:
-    return _from_cell(name, parse_cell(name, text, separator), allow_unknown, text, separator)
+def _field_result(
+    name: str, text: str, separator: str, allow_unknown: bool, column: str = ""
+) -> _FieldResult:
+    """One cell's outcome; `column` names the column in advice (`--separator "COLUMN=,"`)."""
+    result = _from_cell(
+        name, parse_cell(name, text, separator), allow_unknown, text, separator, column
+    )
+    if INVISIBLE.search(text):  # messages quote the cell: make NUL and the like visible
+        return _FieldResult(
+            result.value,
+            tuple(map(shown, result.errors)),
+            tuple(map(shown, result.notes)),
+            tuple(map(shown, result.warnings)),
+        )
+    return result
 
 
-def check_cell(name: str, text: str, options: RowOptions) -> _FieldResult:
+def check_cell(
+    name: str, text: str, options: RowOptions, index: int = -1, column: str = ""
+) -> _FieldResult:
     """What `check_row` finds in one sent cell: its value, errors, notes (repairs), warnings.
 
-    Messages carry no row/column prefix; `check_row` adds "row N, Header: ".
+    `index` picks the column's own separator (per-column `--separator`); `column` names the
+    column in advice. Messages carry no row/column prefix; `check_row` adds "row N, Header: ".
     """
-    return _field_result(name, text, options.separator, options.allow_unknown)
-
-
-# Free-text list fields where "CTO, CIO, VP Engineering" is almost surely three values typed
-# with the wrong separator (a real title has at most one comma: "VP, Sales"). Locations are
-# left out: "Austin, Texas, United States" is one place.
-_COMMA_LISTS = frozenset({"job_titles", "past_job_titles", "keywords"})
+    return _field_result(name, text, options.separator_at(index), options.allow_unknown, column)
 
 
 def _from_cell(
-    name: str, cell: Cell, allow_unknown: bool, text: str, separator: str
+    name: str, cell: Cell, allow_unknown: bool, text: str, separator: str, column: str = ""
 ) -> _FieldResult:
     if cell.error:
         return _FieldResult(None, (cell.error,), (), ())
     value = cell.value
-    if name in _COMMA_LISTS and separator != "," and isinstance(value, tuple):
-        listed = [v for v in value if v.count(",") >= 2]
-        if listed:
-            warning = (
-                f"'{listed[0]}' is sent as ONE value; if it lists several, separate them with "
-                f"'{separator}' (or run with --separator ',')"
-            )
+    if name in COMMA_LISTS and separator != "," and isinstance(value, tuple):
+        warning = comma_title_warning(value, separator, column, text)
+        if warning:
             return _FieldResult(value, (), (cell.note,) if cell.note else (), (warning,))
     if value is None or name not in checked_fields() or not isinstance(value, tuple):
         return _FieldResult(value, (), (cell.note,) if cell.note else (), ())
     check = check_values(name, value, allow_unknown=allow_unknown)
-    errors = check.errors
+    errors, warnings = check.errors, check.warnings
+    if name in LOCATION_FIELDS and separator != "," and "," in text:
+        listed, listed_warnings = country_list_problems(
+            value, separator, column, text, allow_unknown
+        )
+        if listed or listed_warnings:
+            return _FieldResult(
+                check.values or None,
+                (*errors, *listed),
+                check.notes,
+                (*warnings, *listed_warnings),
+            )
     if errors and separator != "," and "," in text:
         errors = (*errors, f"(several values in one cell are separated by '{separator}')")
-    return _FieldResult(check.values or None, errors, check.notes, check.warnings)
+    return _FieldResult(check.values or None, errors, check.notes, warnings)
 
 
 def constant_errors(constants: dict[str, Any], options: RowOptions) -> list[str]:
@@ -125,7 +157,13 @@ def check_row(
         text = cells[index] if index < len(cells) else ""
         if not text:
             continue
-        result = _field_result(name, text, options.separator, options.allow_unknown)
+        result = _field_result(
+            name,
+            text,
+            options.separator_at(index),
+            options.allow_unknown,
+            column_ref(headers, index),
+        )
         if not (result.errors or result.notes or result.warnings):
             if result.value is not None:
                 body[name] = result.value
@@ -258,8 +296,8 @@ def _row_problem(row_number: int, problem: str) -> str:
 def _shown(value: Any) -> str:
     """A body value as a message shows it: 'Acme', 'a; b', 2135371."""
     if isinstance(value, (list, tuple)):
-        return "'" + "; ".join(str(v) for v in value) + "'"
-    return f"'{value}'" if isinstance(value, str) else str(value)
+        return "'" + shown("; ".join(str(v) for v in value)) + "'"
+    return f"'{shown(value)}'" if isinstance(value, str) else str(value)
 
 
 def _label(name: str, source: dict[str, str], headers: Sequence[str], columns: ColumnMap) -> str:

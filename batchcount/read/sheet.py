@@ -58,7 +58,8 @@ class Sheet:
     # merged ranges with spreadsheet row numbers (columns 0-based): cells other than the
     # top-left one read as empty although Excel shows the value across the range
     merged: list[Merged] = field(default_factory=list)
-    # sheet row numbers of data rows hidden, or filtered out by an autofilter (xlsx/xlsm/xls/ods)
+    # sheet row numbers of data rows hidden, or filtered out by an autofilter (xlsx/xlsm/xls/ods):
+    # skipped unless --include-hidden
     hidden_rows: frozenset[int] = frozenset()
 
 
