@@ -392,3 +392,41 @@ def test_store_names_the_count_store(
     with pytest.raises(batchcount.ConfirmationRequired):
         batchcount.count(polars_frame(), **at(server))
     assert sent(server) == 2
+
+
+# --- the command line's layout options, as keywords --------------------------------------------
+
+
+def test_explode_separator_and_fill_down_as_keywords() -> None:
+    rows = [
+        {"Segment": "EMEA", "Job Titles": "VP Sales", "Locations": "Germany, France"},
+        {"Segment": "", "Job Titles": "CTO", "Locations": "Spain"},
+    ]
+    # one text per column (as --separator "Locations=,"), exploded (as --explode Locations)
+    report = batchcount.check(rows, separator={"Locations": ","}, explode="Locations")
+    assert report.estimate.billable == 3 and report.estimate.invalid == 0
+    assert report.results["source_row"].to_list() == [2, 2, 3]
+    assert report.results["Locations"].to_list() == ["Germany", "France", "Spain"]
+    # the same sheet without the column's separator: one place called "Germany, France"
+    plain = batchcount.check(rows)
+    assert plain.estimate.billable == 1 and plain.estimate.invalid == 1
+    # paid through the same options: every segment counted once, in the sandbox
+    out = batchcount.count(
+        rows,
+        sandbox=True,
+        yes=True,
+        progress=False,
+        separator={"Locations": ","},
+        explode=["Locations"],
+    )
+    assert out["status"].to_list() == ["ok", "ok", "ok"]
+    assert out["source_row"].to_list() == [2, 2, 3]
+
+
+def test_header_row_is_for_files_only(tmp_path: Path) -> None:
+    src = tmp_path / "titled.csv"
+    src.write_text("Territory plan,\n,\nJob Titles,Locations\nCTO,Spain\n", encoding="utf-8")
+    assert batchcount.check(src, header_row=3).estimate.billable == 1
+    assert batchcount.read(src, header_row=3)["source_row"].to_list() == [4]
+    with pytest.raises(batchcount.UsageError, match="header_row= applies to spreadsheet files"):
+        batchcount.check([{"Job Titles": "CTO"}], header_row=1)

@@ -17,6 +17,7 @@ one `batchcount run` uses (`api.userdata`), keyed by segment, API and test/live 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -28,6 +29,7 @@ from batchcount.api.outcome import RunOutcome
 from batchcount.api.progress import Confirm, NotebookUI, ProgressArg
 from batchcount.api.userdata import chosen_store
 from batchcount.errors import BatchcountError, RunStopped, StopRun
+from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.store.age import parse_age
 
 if TYPE_CHECKING:
@@ -64,8 +66,13 @@ def count(
     encoding: str | None = None,
     columns: Columns = None,
     mapping: str | os.PathLike[str] | None = None,
-    separator: str | None = None,
+    separator: str | Mapping[str, str] | None = None,
     allow_unknown: bool = False,
+    header_row: int | None = None,
+    explode: str | Sequence[str] = (),
+    max_segments: int = DEFAULT_MAX_SEGMENTS,
+    fill_down: str | Sequence[str] = (),
+    include_hidden: bool = False,
 ) -> pl.DataFrame:
     """Count every segment of `data` and return the Results table as a polars DataFrame.
 
@@ -126,6 +133,11 @@ def count(
         separator=separator,
         mode=mode,
         allow_unknown=allow_unknown,
+        header_row=header_row,
+        explode=explode,
+        max_segments=max_segments,
+        fill_down=fill_down,
+        include_hidden=include_hidden,
     )
     key = api_key if api_key is not None else os.environ.get("GENERECT_API_KEY")
     out = Path(output).expanduser() if output is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -10,6 +11,7 @@ from batchcount.api.check import CheckReport, check_input
 from batchcount.api.inputs import Columns, Data, input_options
 from batchcount.api.options import RunOptions
 from batchcount.api.userdata import chosen_store
+from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS
 from batchcount.plan.prepare import read_input
 from batchcount.store.age import parse_age
 
@@ -26,6 +28,7 @@ def read(
     encoding: str | None = None,
     columns: Columns = None,
     mapping: str | os.PathLike[str] | None = None,
+    header_row: int | None = None,
 ) -> pl.DataFrame:
     """The segments as batchcount reads them, before any mapping or validation.
 
@@ -42,7 +45,14 @@ def read(
     """
     from batchcount.output.frame import segments_frame
 
-    inputs = input_options(data, sheet=sheet, encoding=encoding, columns=columns, mapping=mapping)
+    inputs = input_options(
+        data,
+        sheet=sheet,
+        encoding=encoding,
+        columns=columns,
+        mapping=mapping,
+        header_row=header_row,
+    )
     return segments_frame(read_input(inputs))
 
 
@@ -55,8 +65,13 @@ def check(
     encoding: str | None = None,
     columns: Columns = None,
     mapping: str | os.PathLike[str] | None = None,
-    separator: str | None = None,
+    separator: str | Mapping[str, str] | None = None,
     allow_unknown: bool = False,
+    header_row: int | None = None,
+    explode: str | Sequence[str] = (),
+    max_segments: int = DEFAULT_MAX_SEGMENTS,
+    fill_down: str | Sequence[str] = (),
+    include_hidden: bool = False,
     store: str | os.PathLike[str] | None = None,
     max_age: str | timedelta | None = None,
 ) -> CheckReport:
@@ -84,6 +99,11 @@ def check(
         separator=separator,
         mode=mode,
         allow_unknown=allow_unknown,
+        header_row=header_row,
+        explode=explode,
+        max_segments=max_segments,
+        fill_down=fill_down,
+        include_hidden=include_hidden,
     )
     options = RunOptions(
         inputs=inputs,
