@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 
 from batchcount.errors import UsageError
+from batchcount.plan.aliases import ALIASES, guess_field, normalise_header, similar_field
 from batchcount.plan.fields import field_names
 from batchcount.plan.mapping import (
-    ALIASES,
     MappingFile,
-    guess_field,
     header_label,
     load_mapping_file,
     map_columns,
-    normalise_header,
     parse_map_options,
-    similar_field,
 )
 
 # --- header normalisation and aliases ------------------------------------------------------

@@ -335,7 +335,7 @@ def test_a_total_label_in_the_first_column_skips_the_row_even_with_filters(
     ],
 )
 def test_more_decorations(header: str, field: str) -> None:
-    from batchcount.plan.mapping import guess_field
+    from batchcount.plan.aliases import guess_field
 
     assert guess_field(header) == field
 

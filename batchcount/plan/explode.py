@@ -14,9 +14,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchcount.errors import UsageError
+from batchcount.plan.aliases import normalise_header
 from batchcount.plan.cells import split_list
 from batchcount.plan.fields import all_fields
-from batchcount.plan.mapping import ColumnMap, header_label, normalise_header
+from batchcount.plan.mapping import ColumnMap, header_label
 
 # A row above this many segments is named in `check` and before the prompt; with -y (nobody
 # is asked) the run refuses it unless --max-segments is raised (money is at stake).

@@ -13,13 +13,13 @@ from typing import cast
 
 from batchcount.errors import UsageError
 from batchcount.perf import gc_paused
+from batchcount.plan.aliases import guess_field
 from batchcount.plan.estimate import Plan, make_plan
 from batchcount.plan.explode import DEFAULT_MAX_SEGMENTS, Explosion, resolve_columns
 from batchcount.plan.explodeplan import plan_exploded
 from batchcount.plan.mapping import (
     ColumnMap,
     MappingFile,
-    guess_field,
     header_label,
     load_mapping_file,
     map_columns,

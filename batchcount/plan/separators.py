@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from batchcount.errors import UsageError
+from batchcount.plan.aliases import normalise_header
 from batchcount.plan.headers import declared_separator
-from batchcount.plan.mapping import ColumnMap, normalise_header
+from batchcount.plan.mapping import ColumnMap
 from batchcount.read.sheet import column_label
 from batchcount.shown import quoted, shown
 
