@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import io
 import math
-import shutil
 import tempfile
-import time
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +29,7 @@ from batchcount.output.columns import (
 )
 from batchcount.output.csv_output import write_csv
 from batchcount.output.matrix import MatrixSource, write_matrix
+from batchcount.output.sheet_xml import ExtraCells, excel_serial, splice, xml_text
 from batchcount.output.style import (
     COUNT_FORMAT,
     DATETIME_FORMAT,
@@ -66,9 +63,6 @@ __all__ = [
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
 
-XLSX_MAIN_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-XLSM_MAIN_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-PERCENT_FORMAT = "+0.0%;-0.0%;0.0%"
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8, 60
 CHART_LABEL_LIMIT = 48
@@ -147,7 +141,7 @@ def write_workbook(
             _cell(results, "", alignment=WRAP).style_id,
         )
         label = chart_label or _first_cell_label(len(headers))
-        extras = _ExtraCells(results, extra_columns, styles.time)
+        extras = ExtraCells(results, extra_columns, styles.time)
         stream = _stream_results(body, headers, rows, chart_rows, styles, label, extras)
         # The small shell is built only after the rows: openpyxl's own temp files are never
         # left behind by a failing rows iterable.
@@ -160,7 +154,7 @@ def write_workbook(
             wb.active = 1  # a stopped run opens on the Summary that says PARTIAL
         shell = io.BytesIO()
         wb.save(shell)
-        _splice(shell, results.path[1:], body, fh, macro_enabled=path.suffix.lower() == ".xlsm")
+        splice(shell, results.path[1:], body, fh, macro_enabled=path.suffix.lower() == ".xlsm")
 
 
 @dataclass
@@ -184,10 +178,10 @@ def _stream_results(
     chart_rows: int,
     styles: _Styles,
     chart_label: ChartLabel,
-    extras: _ExtraCells | None = None,
+    extras: ExtraCells | None = None,
 ) -> _Stream:
     width = len(headers)
-    extras = extras or _ExtraCells(None, (), styles.time)
+    extras = extras or ExtraCells(None, (), styles.time)
     end = width + len(RESULT_COLUMNS)
     letters = [get_column_letter(i) for i in range(1, end + len(extras.columns) + 1)]
     (row_col, count_col, status_col, money_col, time_col, source_col, message_col, request_col) = (
@@ -204,23 +198,23 @@ def _stream_results(
         message = row_message(row, overflow)
         r = str(n)
         parts = [f'<row r="{r}">']
-        parts += [_xml_text(letters[i] + r, t) for i, t in enumerate(texts) if t]
+        parts += [xml_text(letters[i] + r, t) for i, t in enumerate(texts) if t]
         parts.append(f'<c r="{row_col}{r}"><v>{int(row.row_number)}</v></c>')
         if row.results_count is not None:
             parts.append(f'<c r="{count_col}{r}"><v>{int(row.results_count)}</v></c>')
-        parts.append(_xml_text(status_col + r, row.status))
+        parts.append(xml_text(status_col + r, row.status))
         if row.amount_charged is not None and math.isfinite(row.amount_charged):
             amount = repr(float(row.amount_charged))
             parts.append(f'<c r="{money_col}{r}" s="{styles.money}"><v>{amount}</v></c>')
         if row.counted_at is not None:
-            serial = repr(_excel_serial(row.counted_at))
+            serial = repr(excel_serial(row.counted_at))
             parts.append(f'<c r="{time_col}{r}" s="{styles.time}"><v>{serial}</v></c>')
         if row.source:
-            parts.append(_xml_text(source_col + r, row.source))
+            parts.append(xml_text(source_col + r, row.source))
         if message:
-            parts.append(_xml_text(message_col + r, message, styles.wrap))
+            parts.append(xml_text(message_col + r, message, styles.wrap))
         if row.request:
-            parts.append(_xml_text(request_col + r, row.request))
+            parts.append(xml_text(request_col + r, row.request))
         if extra_letters:
             parts += extras.xml(extra_letters, r, row.extra)
         parts.append("</row>")
@@ -247,76 +241,6 @@ def _stream_results(
     return _Stream(written, widths, chart_points)
 
 
-class _ExtraCells:
-    """The cells of the extra columns (`ExtraColumn`): numbers, percentages and date-times
-    with their formats, text as inline strings; None (or a non-finite number) leaves it blank."""
-
-    def __init__(self, ws: Any, columns: Sequence[ExtraColumn], time_style: int) -> None:
-        self.columns = list(columns)
-        formats = {"count": COUNT_FORMAT, "percent": PERCENT_FORMAT}
-        self.styles = [
-            time_style
-            if c.kind == "datetime"
-            else _cell(ws, 0.0, formats[c.kind]).style_id
-            if c.kind in formats
-            else 0
-            for c in self.columns
-        ]
-
-    def xml(self, letters: Sequence[str], r: str, values: Sequence[Any]) -> list[str]:
-        parts: list[str] = []
-        for letter, style, value in zip(letters, self.styles, values, strict=False):
-            ref = letter + r
-            if isinstance(value, datetime):
-                parts.append(f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)!r}</v></c>')
-            elif isinstance(value, str):
-                if value:
-                    parts.append(_xml_text(ref, value))
-            elif (
-                isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-            ):
-                parts.append(f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>')
-        return parts
-
-    def shown(self, values: Sequence[Any]) -> list[str]:
-        """Roughly what each cell displays, for the column widths."""
-        texts = []
-        for column, value in zip(self.columns, values, strict=False):
-            if value is None:
-                texts.append("")
-            elif column.kind == "datetime":
-                texts.append("yyyy-mm-dd hh:mm:ss")
-            elif column.kind == "percent":
-                texts.append("+100.0%")
-            elif column.kind == "count" and isinstance(value, (int, float)):
-                texts.append(f"{value:,.0f}")
-            else:
-                texts.append(str(value))
-        return texts + [""] * (len(self.columns) - len(texts))
-
-
-_EXCEL_EPOCH = datetime(1899, 12, 30)
-
-
-def _excel_serial(when: datetime) -> float:
-    """An Excel date-time serial in UTC (Excel has no zones: the header says UTC)."""
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return round((when - _EXCEL_EPOCH).total_seconds() / 86400, 8)
-
-
-def _xml_text(ref: str, value: str, style: int | None = None) -> str:
-    """An inline-string cell: `t="inlineStr"` is text to Excel, never a formula or error."""
-    text = excel_text(value)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\r", "&#13;")  # a raw CR would be normalised away by XML parsers
-    styled = f' s="{style}"' if style is not None else ""
-    return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-
-
 def _write_results_shell(
     ws: Any, headers: Sequence[str], stream: _Stream, extra_names: Sequence[str] = ()
 ) -> None:
@@ -330,35 +254,6 @@ def _write_results_shell(
     ws.append(cells)
     last_column = get_column_letter(len(stream.widths))
     ws.auto_filter.ref = f"A1:{last_column}{stream.written + 1}"
-
-
-def _splice(
-    shell: io.BytesIO, sheet_part: str, body: IO[bytes], out: IO[bytes], *, macro_enabled: bool
-) -> None:
-    """Copy the openpyxl package to `out`, inserting the streamed rows after the header row."""
-    shell.seek(0)
-    with (
-        zipfile.ZipFile(shell) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target,
-    ):
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "[Content_Types].xml" and macro_enabled:
-                # Excel refuses an .xlsm typed as .xlsx; the type alone is enough (no macros).
-                data = data.replace(XLSX_MAIN_TYPE, XLSM_MAIN_TYPE)
-            if name != sheet_part:
-                target.writestr(name, data)
-                continue
-            head, end_tag, tail = data.partition(b"</sheetData>")
-            if not end_tag:
-                raise RuntimeError(f"openpyxl wrote {sheet_part} without sheetData")
-            info = zipfile.ZipInfo(name, time.localtime()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with target.open(info, "w", force_zip64=True) as dest:
-                dest.write(head)
-                body.seek(0)
-                shutil.copyfileobj(body, dest, 1 << 20)
-                dest.write(end_tag + tail)
 
 
 def _display_len(text: str) -> int:
