@@ -10,7 +10,6 @@ row/column prefix: the caller adds it.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from batchcount.plan.headcounts import (
     nearest_buckets,
     parse_headcount,
 )
+from batchcount.plan.suggest import did_you_mean, quoted_list, spelling_key, suggest
 from batchcount.resources import request_schema, vocabulary_data
 
 
@@ -42,89 +42,6 @@ class ValueCheck:
     errors: tuple[str, ...] = ()  # reasons the row must not be sent; each names the fix
 
 
-def _key(text: str) -> str:
-    """Spelling-insensitive key: case, spacing, punctuation and '&' vs 'and' ignored."""
-    return re.sub(r"[^0-9a-z]+", "", text.casefold().replace("&", " and "))
-
-
-_STOPWORDS = frozenset({"a", "an", "and", "of", "the", "for", "in", "or", "to"})
-
-
-@lru_cache(maxsize=4096)
-def _tokens(text: str) -> frozenset[str]:
-    """Content words with a light plural strip, for containment matching."""
-    words = re.findall(r"[0-9a-z]+", text.casefold().replace("&", " and "))
-    return frozenset(
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-        for w in words
-        if w not in _STOPWORDS
-    )
-
-
-def _quoted(items: Sequence[str], joiner: str = "or") -> str:
-    q = [f"'{i}'" for i in items]
-    return q[0] if len(q) == 1 else f"{', '.join(q[:-1])} {joiner} {q[-1]}"
-
-
-def _did_you_mean(suggestions: Sequence[str]) -> str:
-    return f"; did you mean {_quoted(suggestions)}?" if suggestions else ""
-
-
-# --- suggestions -------------------------------------------------------------------------
-
-
-def suggest(value: str, candidates: Sequence[str], *, limit: int = 3) -> list[str]:
-    """Rank candidates for a did-you-mean: exact (ignoring case and punctuation), then
-    containment by words, then close spellings (difflib), then words with close spellings."""
-    if limit <= 0 or not value.strip():
-        return []
-    return list(_suggest(value, tuple(candidates), limit))
-
-
-@lru_cache(maxsize=64)
-def _prepared(
-    candidates: tuple[str, ...],
-) -> tuple[tuple[frozenset[str], ...], list[str], tuple[str, ...]]:
-    """Per-candidate word sets, all distinct words and keys, worked out once per list."""
-    words = tuple(_tokens(c) for c in candidates)
-    return words, sorted(set().union(*words)), tuple(_key(c) for c in candidates)
-
-
-@lru_cache(maxsize=4096)
-def _suggest(value: str, candidates: tuple[str, ...], limit: int) -> tuple[str, ...]:
-    folded, vkey, vt = value.casefold(), _key(value), _tokens(value)
-    words, vocabulary, keys = _prepared(candidates)
-    found = dict.fromkeys(c for c, k in zip(candidates, keys, strict=True) if k == vkey)
-
-    def ratio(c: str) -> float:
-        return difflib.SequenceMatcher(None, folded, c.casefold()).ratio()
-
-    if vt:
-        contained = [
-            c for c, ct in zip(candidates, words, strict=True) if ct and (vt <= ct or ct <= vt)
-        ]
-        contained.sort(key=lambda c: (len(vt ^ _tokens(c)), -ratio(c), c))
-        found.update(dict.fromkeys(contained))
-    if not found:  # spelling fallbacks only: they would add noise ('Marketing' ~ 'Farming')
-        by_fold = {c.casefold(): c for c in reversed(candidates)}  # first spelling wins
-        close = difflib.get_close_matches(folded, list(by_fold), n=limit, cutoff=0.7)
-        found.update(dict.fromkeys(by_fold[c] for c in close))
-    if not found and vt:  # words spelt nearly right: 'Sofware' finds 'Software Development'
-        # Short words must match exactly: one letter changes them into another word.
-        near = {
-            t: set(difflib.get_close_matches(t, vocabulary, len(vocabulary), 0.8))
-            if len(t) >= 4
-            else {t}
-            for t in vt
-        }
-        fuzzy = [
-            c for c, ct in zip(candidates, words, strict=True) if all(near[t] & ct for t in vt)
-        ]
-        fuzzy.sort(key=lambda c: (len(_tokens(c)) - len(vt), -ratio(c), c))
-        found.update(dict.fromkeys(fuzzy))
-    return tuple(found)[:limit]
-
-
 # --- the vocabulary index (built once) ----------------------------------------------------
 
 
@@ -134,20 +51,22 @@ class _Index:
     def __init__(self) -> None:
         data = vocabulary_data()
         self.industry_names = tuple(str(i["name"]) for i in data["industries"])
-        self.industry_keys = {_key(n): n for n in self.industry_names}
-        self.industry_hints = {_key(k): v for k, v in hints.INDUSTRY_HINTS.items()}
+        self.industry_keys = {spelling_key(n): n for n in self.industry_names}
+        self.industry_hints = {spelling_key(k): v for k, v in hints.INDUSTRY_HINTS.items()}
         self.functions = tuple(str(f) for f in data["functions"])
-        self.function_keys = {_key(f): f for f in self.functions}
-        self.function_hints = {_key(k): v for k, v in hints.FUNCTION_HINTS.items()}
+        self.function_keys = {spelling_key(f): f for f in self.functions}
+        self.function_hints = {spelling_key(k): v for k, v in hints.FUNCTION_HINTS.items()}
         self.company_types = tuple(str(t) for t in data["company_types"])
-        self.company_type_keys = {_key(t): t for t in self.company_types}
-        self.company_type_keys.update({_key(a): t for a, t in hints.COMPANY_TYPE_ALIASES.items()})
+        self.company_type_keys = {spelling_key(t): t for t in self.company_types}
+        self.company_type_keys.update(
+            {spelling_key(a): t for a, t in hints.COMPANY_TYPE_ALIASES.items()}
+        )
         self.seniority_codes = tuple(str(s) for s in data["seniorities_documented_request_values"])
-        self.seniority_keys = {_key(a): c for a, c in hints.SENIORITY_ALIASES.items()}
-        self.seniority_keys.update({_key(c): (c,) for c in self.seniority_codes})
+        self.seniority_keys = {spelling_key(a): c for a, c in hints.SENIORITY_ALIASES.items()}
+        self.seniority_keys.update({spelling_key(c): (c,) for c in self.seniority_codes})
         enum = request_schema()["properties"]["filter_empty_vars"]["items"]["enum"]
         self.empty_vars = tuple(str(v) for v in enum)
-        self.empty_var_keys = {_key(v): v for v in self.empty_vars}
+        self.empty_var_keys = {spelling_key(v): v for v in self.empty_vars}
 
 
 @cache
@@ -162,8 +81,8 @@ def _bucket_hint(low: int, high: float) -> str:
     """Did-you-mean for a parsed but unknown bucket (see `headcounts.nearest_buckets`)."""
     names, spans = nearest_buckets(low, high)
     if spans:
-        return f"; it spans {_quoted(names, 'and')}: list those instead"
-    return _did_you_mean(names)
+        return f"; it spans {quoted_list(names, 'and')}: list those instead"
+    return did_you_mean(names)
 
 
 def _check_headcount(value: str, allow_unknown: bool) -> ValueCheck:
@@ -214,7 +133,7 @@ def _unknown(value: str, head: str, fix: str, allow_unknown: bool, risk: str) ->
 
 def _by_key(value: str, keys: dict[str, str]) -> ValueCheck | None:
     """The canonical spelling of a closed-list value, with a note when it differs."""
-    canonical = keys.get(_key(value))
+    canonical = keys.get(spelling_key(value))
     if canonical is None:
         return None
     if canonical == value:
@@ -227,11 +146,11 @@ def _check_industry(value: str, allow_unknown: bool) -> ValueCheck:
     if known := _by_key(value, idx.industry_keys):
         return known
     # Curated hints first (they know 'Fintech' is 'Financial Services'), then spelling.
-    found = dict.fromkeys(idx.industry_hints.get(_key(value), ()))
+    found = dict.fromkeys(idx.industry_hints.get(spelling_key(value), ()))
     found.update(dict.fromkeys(suggest(value, idx.industry_names)))
     for word in re.findall(r"[0-9a-z]+", value.casefold()):
         found.update(dict.fromkeys(idx.industry_hints.get(word, ())))
-    fix = _did_you_mean(list(found)[:3]) or "; use an exact LinkedIn industry name"
+    fix = did_you_mean(list(found)[:3]) or "; use an exact LinkedIn industry name"
     head, risk = f"'{value}' is not a LinkedIn industry", "it matches nothing: the count may be 0"
     return _unknown(value, head, fix, allow_unknown, risk)
 
@@ -240,7 +159,7 @@ def _check_company_type(value: str, allow_unknown: bool) -> ValueCheck:
     idx = _index()
     if known := _by_key(value, idx.company_type_keys):
         return known
-    fix = _did_you_mean(suggest(value, idx.company_types))
+    fix = did_you_mean(suggest(value, idx.company_types))
     fix += f" (types: {', '.join(idx.company_types)})"
     head = f"'{value}' is not a company type"
     return _unknown(value, head, fix, False, "the API rejects unknown types")
@@ -248,17 +167,17 @@ def _check_company_type(value: str, allow_unknown: bool) -> ValueCheck:
 
 def _check_seniority(value: str, allow_unknown: bool) -> ValueCheck:
     idx = _index()
-    codes = idx.seniority_keys.get(_key(value))
+    codes = idx.seniority_keys.get(spelling_key(value))
     if codes is not None and codes in ((value,), (value.casefold(),)):
         return ValueCheck(codes)  # the code itself, perhaps in capitals: nothing worth a note
     if codes:
         why = "" if len(codes) == 1 else " (the label covers both documented codes)"
-        return ValueCheck(codes, notes=(f"'{value}' → {_quoted(codes, 'and')}{why}",))
+        return ValueCheck(codes, notes=(f"'{value}' → {quoted_list(codes, 'and')}{why}",))
     if value.casefold() in hints.SENIORITY_NO_CODE:
         head, fix = f"'{value}' (a Sales Navigator label) has no documented seniority code", ""
     else:
         head = f"'{value}' is not a documented seniority code"
-        fix = _did_you_mean(suggest(value, idx.seniority_codes))
+        fix = did_you_mean(suggest(value, idx.seniority_codes))
     warning = (
         f"{head}; sent as is, but the API matches seniorities loosely and may count 0{fix}"
         f" (documented codes: {', '.join(idx.seniority_codes)})"
@@ -270,9 +189,9 @@ def _check_function(value: str, allow_unknown: bool) -> ValueCheck:
     idx = _index()
     if known := _by_key(value, idx.function_keys):
         return known
-    found = dict.fromkeys(idx.function_hints.get(_key(value), ()))
+    found = dict.fromkeys(idx.function_hints.get(spelling_key(value), ()))
     found.update(dict.fromkeys(suggest(value, idx.functions)))
-    fix = _did_you_mean(list(found)[:3]) or f"; known functions: {', '.join(idx.functions)}"
+    fix = did_you_mean(list(found)[:3]) or f"; known functions: {', '.join(idx.functions)}"
     warning = f"'{value}' is not a known job function{fix} (sent as is; matching is loose)"
     return ValueCheck((value,), warnings=(warning,))
 
@@ -281,7 +200,7 @@ def _check_empty_var(value: str, allow_unknown: bool) -> ValueCheck:
     idx = _index()
     if known := _by_key(value, idx.empty_var_keys):
         return known
-    fix = _did_you_mean(suggest(value, idx.empty_vars))
+    fix = did_you_mean(suggest(value, idx.empty_vars))
     fix += f" (values: {', '.join(idx.empty_vars)})"
     head = f"'{value}' is not a filter_empty_vars value"
     return _unknown(value, head, fix, False, "the API rejects unknown values")
