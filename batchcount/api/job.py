@@ -48,8 +48,8 @@ from batchcount.output.money_lines import cap_lines
 from batchcount.output.report import input_lines, problem_lines
 from batchcount.plan.estimate import estimate, fallback_price
 from batchcount.plan.prepare import Prepared, prepare
-from batchcount.store.journal import exclusive
 from batchcount.store.location import store_location
+from batchcount.store.lock import exclusive
 
 __all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 

@@ -18,12 +18,14 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from batchcount import __version__
 from batchcount.errors import Cancelled, JournalError
+from batchcount.store.lock import exclusive
+
+__all__ = ["Entry", "Journal", "exclusive", "journal_path", "remove_journal"]
 
 SCHEMA_VERSION = "1"
 
@@ -289,42 +291,6 @@ def _unwritable(path: Path, exc: sqlite3.Error) -> JournalError:
         "out unrecorded. Free some disk space, raise the file-size limit (ulimit -f) or fix "
         "the folder's permissions, then rerun the same command to resume."
     )
-
-
-@contextlib.contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold the journal's lock for a whole run: two runs on one output would both pay for
-    the same segments. An OS lock (not a marker file), so a crash never leaves it held."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; one run at a time is then up to the user
-        yield
-        return
-    lock_path = Path(str(path) + ".lock")
-    try:
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
-    except OSError as exc:
-        raise JournalError(
-            f"cannot create {lock_path} ({exc.strerror}); check that the output folder is "
-            "writable, or choose another -o."
-        ) from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise JournalError(
-                f"another batchcount run is using {path.name} (same output). Wait for it to "
-                "finish, or choose another -o; running both would pay twice for the same rows."
-            ) from None
-        try:
-            yield
-        finally:
-            # Tidy up while still holding it; a run that opened the old file meanwhile fails
-            # its non-blocking lock attempt and says so, it never runs alongside.
-            with contextlib.suppress(OSError):
-                lock_path.unlink()
-    finally:
-        handle.close()  # releases the lock
 
 
 def remove_journal(path: Path) -> None:
