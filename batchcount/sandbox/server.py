@@ -16,23 +16,19 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final
 
+from batchcount.sandbox.account import account_body, tier_body
 from batchcount.sandbox.answers import (
-    NO_FUNDS,
-    Outcome,
     auth_problem,
     envelope,
-    ok_body,
-    parse_body,
-    price_text,
     throttled,
 )
 from batchcount.sandbox.config import OddAnswer, SandboxConfig, SandboxStats, canonical_json
+from batchcount.sandbox.decide import DROP, NOT_IN_DATABASE, Decider
 from batchcount.sandbox.http import HttpRequest, HttpResponse, HttpServer
 from batchcount.sandbox.model import as_int, count_for, validation_problem
 
@@ -56,34 +52,15 @@ _ROUTES: Final = {
 
 # ------------------------------------------------------------------------------- server
 
-_DROP: Final = object()  # outcome: close the connection without answering
-
-
-DATABASE_SHARE = 85  # percent of the realtime count a database count finds
-NOT_IN_DATABASE: Final = "not in database"  # a value containing this: database count 0
-
-
-def not_in_database(body: Any) -> bool:
-    """Any string in the body (lists included) containing NOT_IN_DATABASE, any case."""
-    if isinstance(body, str):
-        return NOT_IN_DATABASE in body.casefold()
-    if isinstance(body, dict):
-        return any(not_in_database(v) for v in body.values())
-    if isinstance(body, list):
-        return any(not_in_database(v) for v in body)
-    return False
-
 
 class SandboxServer:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config if config is not None else SandboxConfig()
         self.stats = SandboxStats()
         self._lock = threading.Lock()  # guards the fault RNG and the funds counters
-        self._rng = random.Random(self.config.seed)
-        # its own stream, so a latency spread does not change which requests get faults
-        self._latency_rng = random.Random(self.config.seed + 1)
         self._funds_allowance = self.config.funds_after
         self._funds_used = 0
+        self._decider = Decider(self.config, self._lock, self._reserve_funds)
         self._http = HttpServer(self._handle, self._protocol_error)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -264,35 +241,10 @@ class SandboxServer:
             detail = f'Method "{request.method}" not allowed.'
             return self._answer(405, envelope(405, detail), [("Allow", method)])
         if kind == "account":
-            return self._answer(200, self._account())
+            return self._answer(200, account_body(self.config, self._funds_exhausted()))
         if kind == "tier":
-            return self._answer(200, self._tier())
+            return self._answer(200, tier_body(self.config))
         return await self._count(request, database=kind == "database")
-
-    def _account(self) -> dict[str, Any]:
-        balance = 0.0 if self._funds_exhausted() else self.config.balance
-        credits = {"balance": balance, "used_this_month": 0.0, "monthly_limit": 10000}
-        return {
-            "data": {
-                "id": "acc_sandbox",
-                "email": "sandbox@example.com",
-                "name": "Sandbox Account",
-                "plan": "Tier 0",
-                "credits": credits,
-                "preview_tier": False,
-            }
-        }
-
-    def _tier(self) -> dict[str, Any]:
-        prices = {
-            "api_realtime": price_text(self.config.price),
-            "api_cached": 0,
-            "api_preview": 0,
-            "api_email_finder": "0.04",
-            "api_email_validation": "0.01",
-            "phones": "0.2",
-        }
-        return {"current_tier": {"name": "Tier 0", "service_prices": prices}}
 
     def _control(self, request: HttpRequest, path: str) -> HttpResponse:
         # test plumbing, not API: no auth, not counted in stats
@@ -320,10 +272,10 @@ class SandboxServer:
             )
             return self._answer(status, payload, headers)
         try:
-            delay, outcome = self._decide(request, database)
+            delay, outcome = self._decider.decide(request, database)
             if delay > 0:
                 await asyncio.sleep(delay)
-            if outcome is _DROP:
+            if outcome is DROP:
                 self.stats._drop()
                 return None
             assert isinstance(outcome, tuple)
@@ -332,94 +284,6 @@ class SandboxServer:
             return self._response(status, payload, headers)
         finally:
             self.stats._release()
-
-    def _decide(self, request: HttpRequest, database: bool) -> tuple[float, Outcome | object]:
-        """Everything about a count answer is decided on arrival, then it waits `delay`."""
-        config = self.config
-        delay = self._latency()
-        behaviour = request.headers.get("x-generect-test-behaviour", "").strip().lower()
-        if behaviour == "rate_limited":
-            return delay, throttled(True, config.retry_after_value)
-        if behaviour == "insufficient_funds":
-            return delay, (402, envelope(402, NO_FUNDS), [], None, 0.0)
-        if behaviour == "upstream_error":
-            return delay, (502, envelope(502, "Upstream data source unavailable."), [], None, 0.0)
-        if behaviour == "slow":
-            delay += config.slow_behaviour_seconds
-        elif behaviour.startswith("latency="):
-            with contextlib.suppress(ValueError):
-                delay += min(600.0, max(0.0, float(behaviour.partition("=")[2])))
-
-        fault = self._roll_fault()
-        if fault == "drop":
-            return delay, _DROP
-        if fault == "500":
-            return delay, (500, envelope(500, "A server error occurred."), [], None, 0.0)
-        if fault == "502":
-            return delay, (502, envelope(502, "Upstream data source unavailable."), [], None, 0.0)
-        if fault == "429":
-            return delay, throttled(config.retry_after_on_429, config.retry_after_value)
-        if fault == "429-retry-after":
-            return delay, throttled(True, config.retry_after_value)
-        if fault == "slow":
-            delay += config.slow_seconds
-
-        body, problem = parse_body(request, database)
-        if problem is not None:
-            return delay, problem
-        key = canonical_json(body)
-        if behaviour == "not_found":
-            return delay, (200, ok_body(0, 0.0), [], key, 0.0)
-        if database:
-            # the cached database holds fewer profiles than live sources reach, and none for
-            # a segment carrying the marker (for --preflight tests: live sources still do)
-            cached = 0 if not_in_database(body) else count_for(body) * DATABASE_SHARE // 100
-            return delay, (200, ok_body(cached, 0), [], key, 0.0)
-        if not self._reserve_funds():
-            status = config.funds_status
-            return delay, (status, envelope(status, NO_FUNDS), [], None, 0.0)
-        charge = config.price if config.charge is None else config.charge
-        odd = self._odd_answer(body)
-        if odd is not None:
-            return delay, (200, odd, [], key, charge)
-        return delay, (200, ok_body(count_for(body), charge), [], key, charge)
-
-    def _odd_answer(self, body: Any) -> OddAnswer | None:
-        titles = body.get("job_titles") if isinstance(body, dict) else None
-        if not self.config.odd_answers or not isinstance(titles, list):
-            return None
-        for title in titles:
-            if isinstance(title, str) and title in self.config.odd_answers:
-                return self.config.odd_answers[title]
-        return None
-
-    def _latency(self) -> float:
-        low, high = self.config.latency, self.config.latency_max
-        if high is None or high <= low:
-            return low
-        with self._lock:
-            return self._latency_rng.uniform(low, high)
-
-    def _roll_fault(self) -> str | None:
-        config = self.config
-        third = config.fail_rate / 3
-        bands = (
-            ("drop", config.drop_rate),
-            ("slow", config.slow_rate),
-            ("500", config.rate_500 + third),
-            ("502", config.rate_502 + third),
-            ("429", config.rate_429 + third),
-            ("429-retry-after", config.rate_429_retry_after),
-        )
-        if not any(rate > 0 for _, rate in bands):
-            return None
-        with self._lock:  # one draw per count request: a reproducible sequence
-            draw = self._rng.random()
-        for name, rate in bands:
-            if draw < rate:
-                return name
-            draw -= rate
-        return None
 
 
 def start_sandbox(config: SandboxConfig | None = None) -> SandboxServer:
