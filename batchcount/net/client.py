@@ -8,7 +8,6 @@ The plumbing (a client per thread, TLS, the total deadline, backoff) is in `sess
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -34,7 +33,7 @@ from batchcount.net.failures import (
     UnusableAnswer,
     WrongEndpoint,
 )
-from batchcount.net.session import ClientConfig, Session
+from batchcount.net.session import ClientConfig, CountAnswer, Session
 from batchcount.net.throttle import Cancelled
 
 __all__ = [
@@ -63,16 +62,6 @@ ACCOUNT_PATH = "/api/v1/accounts/me/"
 TIER_PATH = "/api/auth/tiers/my-tier/"
 
 
-@dataclass(frozen=True)
-class CountAnswer:
-    results_count: int
-    amount_charged: float | None  # the receipt; None when the answer had no usable one
-    attempts: int
-    possibly_billed_twice: int  # attempts sent but unanswered (timeout, dropped), then retried
-    test_mode: bool
-    receipt_problem: str | None = None  # why amount_charged is None, quoting the raw value
-
-
 class GenerectClient(Session):
     """The Generect calls: free lookups and the billed count, with its retry policy."""
 
@@ -91,7 +80,7 @@ class GenerectClient(Session):
                 "proxy or --base-url / GENERECT_API_BASE; nothing was sent."
             ) from None
         except (httpx.LocalProtocolError, httpx.UnsupportedProtocol):
-            raise _not_sendable() from None
+            raise NotSendable.default() from None
         except httpx.HTTPError as exc:
             problem = network_problem(exc)
             if isinstance(exc, httpx.TimeoutException):
@@ -180,7 +169,7 @@ class GenerectClient(Session):
                 self.throttle.release(ok=False, ticket=ticket, timed_out=timed_out)
                 if isinstance(exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
                     after_attempt(0)
-                    raise _not_sendable() from None
+                    raise NotSendable.default() from None
                 last = network_problem(exc)
                 if isinstance(exc, httpx.TimeoutException) and sent:
                     last = f"no complete answer within {self.config.timeout:g} s (--timeout)"
@@ -295,11 +284,3 @@ class GenerectClient(Session):
             self.test_mode,
             parsed.receipt_problem,
         )
-
-
-def _not_sendable() -> NotSendable:
-    return NotSendable(
-        "this machine could not send the request (a header holds a character HTTP does not "
-        "allow, or the URL is not http(s)); nothing was sent. Check GENERECT_API_KEY / "
-        "--api-key for stray characters and --base-url."
-    )

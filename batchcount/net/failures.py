@@ -37,6 +37,14 @@ class NotSendable(ApiStop):
 
     exit_code = EXIT_USAGE
 
+    @classmethod
+    def default(cls) -> NotSendable:
+        return cls(
+            "this machine could not send the request (a header holds a character HTTP does "
+            "not allow, or the URL is not http(s)); nothing was sent. Check GENERECT_API_KEY "
+            "/ --api-key for stray characters and --base-url."
+        )
+
 
 class Unreachable(StopRun):
     """The API cannot be reached at all (checked before any count is sent)."""

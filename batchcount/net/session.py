@@ -45,6 +45,16 @@ class ClientConfig:
     extra_headers: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class CountAnswer:
+    results_count: int
+    amount_charged: float | None  # the receipt; None when the answer had no usable one
+    attempts: int
+    possibly_billed_twice: int  # attempts sent but unanswered (timeout, dropped), then retried
+    test_mode: bool
+    receipt_problem: str | None = None  # why amount_charged is None, quoting the raw value
+
+
 class Session:
     """Thread-safe: each thread gets its own httpx.Client (one keep-alive connection)."""
 

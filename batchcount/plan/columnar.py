@@ -34,9 +34,10 @@ from batchcount.plan.distinct import (
 from batchcount.plan.filldown import filled_down_columns
 from batchcount.plan.fingerprints import fingerprint_prefix, hash_text
 from batchcount.plan.mapping import ColumnMap
+from batchcount.plan.one_by_one import one_by_one as check_one_by_one
 from batchcount.plan.planned import Plan, make_plan
 from batchcount.plan.rowbuild import RowBuilder
-from batchcount.plan.rows import RowCheck, RowOptions, check_rows, constant_result
+from batchcount.plan.rows import RowOptions, constant_result
 from batchcount.plan.sentcolumn import (
     AsList,
     SentColumn,
@@ -140,7 +141,9 @@ def check_table(
         (code == _ONE_BY_ONE).arg_true().to_list()
         + [i for i in [*unfilled, *lone] if i not in skipped]
     )
-    checks = _one_by_one(one_by_one, rows, row_numbers, headers, columns, options, problems, texts)
+    checks = check_one_by_one(
+        one_by_one, rows, row_numbers, headers, columns, options, problems, texts
+    )
     for i, check in checks.items():
         statuses[i] = check.status
 
@@ -278,28 +281,3 @@ def _with_constant(entry: Entry, constant: Entry) -> Entry:
         return entry
     flags = (entry.flags & ~VALUE_FLAGS) | (constant.flags & VALUE_FLAGS)
     return entry._replace(value=constant.value, member=constant.member, flags=flags)
-
-
-def _one_by_one(
-    indexes: list[int],
-    rows: Sequence[Sequence[str]],
-    row_numbers: Sequence[int],
-    headers: Sequence[str],
-    columns: ColumnMap,
-    options: RowOptions,
-    problems: Mapping[int, str],
-    texts: Mapping[int, Sequence[str]],
-) -> dict[int, RowCheck]:
-    if not indexes:
-        return {}
-    cells: list[Sequence[str]] = []
-    for i in indexes:
-        row = rows[i]
-        if texts:
-            row = list(row) + [""] * max(0, max(texts) + 1 - len(row))
-            for index, column in texts.items():
-                row[index] = column[i]
-        cells.append(row)
-    numbers = [row_numbers[i] for i in indexes]
-    found = check_rows(numbers, cells, headers, columns, options, problems)
-    return dict(zip(indexes, found, strict=True))

@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
 from batchcount.sandbox.account import account_body, tier_body
 from batchcount.sandbox.answers import (
@@ -31,24 +31,15 @@ from batchcount.sandbox.config import OddAnswer, SandboxConfig, SandboxStats, ca
 from batchcount.sandbox.decide import DROP, NOT_IN_DATABASE, Decider
 from batchcount.sandbox.http import HttpRequest, HttpResponse, HttpServer
 from batchcount.sandbox.model import as_int, count_for, validation_problem
+from batchcount.sandbox.routes import (
+    FUNDS_PATH,
+    ROUTES,
+    SANDBOX_KEY,
+    STATS_PATH,
+)
 
 logger = logging.getLogger("batchcount.sandbox")
 
-SANDBOX_KEY: Final = "test_sandbox"
-
-REALTIME_COUNT_PATH: Final = "/api/v1/search/realtime/leads/count/"
-DATABASE_COUNT_PATH: Final = "/api/v1/search/database/leads/count/"
-ACCOUNT_PATH: Final = "/api/v1/accounts/me/"
-TIER_PATH: Final = "/api/auth/tiers/my-tier/"
-STATS_PATH: Final = "/_sandbox/stats"
-FUNDS_PATH: Final = "/_sandbox/funds"
-
-_ROUTES: Final = {
-    REALTIME_COUNT_PATH: ("POST", "realtime"),
-    DATABASE_COUNT_PATH: ("POST", "database"),
-    ACCOUNT_PATH: ("GET", "account"),
-    TIER_PATH: ("GET", "tier"),
-}
 
 # ------------------------------------------------------------------------------- server
 
@@ -216,7 +207,7 @@ class SandboxServer:
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         try:
             response = await self._dispatch(request)
-            counting = _ROUTES.get(request.path, ("", ""))[1] in ("realtime", "database")
+            counting = ROUTES.get(request.path, ("", ""))[1] in ("realtime", "database")
             if response is not None and (counting or self.config.trickle_lookups):
                 response.trickle = self.config.trickle_seconds
                 response.trickle_head = self.config.trickle_head
@@ -229,7 +220,7 @@ class SandboxServer:
         path = request.path
         if path.rstrip("/") in (STATS_PATH, FUNDS_PATH):
             return self._control(request, path.rstrip("/"))
-        route = _ROUTES.get(path)
+        route = ROUTES.get(path)
         self.stats._request(counts=route is not None and route[1] in ("realtime", "database"))
         if route is None:
             return self._answer(404, envelope(404, "Not found."))
