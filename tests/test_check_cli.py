@@ -213,7 +213,7 @@ def test_no_filter_column_is_exit_2(make_csv: MakeFile, capsys: pytest.CaptureFi
         (["--map", "nonsense"], "HEADER=field"),
         (["--map", "Geo=job_titles"], "both map to job_titles"),
         (["--encoding", "klingon"], "unknown --encoding"),
-        (["--price", "-1"], "cannot be negative"),
+        (["--price", "-1"], "is not a price per request in dollars"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -275,3 +275,13 @@ def test_separator_and_map_options(make_csv: MakeFile) -> None:
     assert result.exit_code == 0, result.output
     assert "Who -> job_titles (--map)" in result.output
     assert "1 rows: 1 valid" in result.output
+
+
+@pytest.mark.parametrize("price", ["nan", "inf", "-0.04", "0"])
+def test_check_refuses_a_meaningless_price(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], price: str
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("Job Titles\nCTO\n", encoding="utf-8")
+    code, out, err = run_main(capsys, str(src), "--price", price)
+    assert code == 2 and "--price" in err and "Traceback" not in err + out

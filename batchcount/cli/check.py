@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from batchcount.cli.common import input_options, say, to_input_options
+from batchcount.cli.numbers import PRICE
 from batchcount.cli.store_options import endpoint_options, max_age, remember_key, store_options
 from batchcount.errors import (
     EXIT_OK,
@@ -32,7 +33,7 @@ from batchcount.errors import (
     "every problem cell highlighted with its message as a comment. The input is not changed.",
 )
 @click.option(
-    "--price", type=float, metavar="USD", help="Price per realtime request for the estimate."
+    "--price", type=PRICE, metavar="USD", help="Price per realtime request for the estimate."
 )
 @click.option(
     "--compare",
