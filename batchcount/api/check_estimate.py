@@ -75,7 +75,7 @@ def check_estimate(options: RunOptions, prepared: Prepared) -> CheckEstimate:
             skipped = checked.skipped
             lines.extend(preflight_lines(checked, check_only=True))
     done = set(reuse.reused)
-    todo = [fp for fp in plan.requests if fp not in done and fp not in skipped]
+    todo = [fp for fp in plan.first_row if fp not in done and fp not in skipped]
     can_ask = options.sandbox or bool((options.api_key or "").strip())
     if todo and can_ask:
         price, source = _account_price(options, mode, lines)

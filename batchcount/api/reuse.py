@@ -118,7 +118,7 @@ def find_reuse(
     output as if it had been taken over, so both see the same counts."""
     now = time.time() if now is None else now
     reuse = Reuse(scope, now - max_age.total_seconds(), max_age)
-    fps = list(plan.requests)
+    fps = list(plan.first_row)  # fingerprints only: check builds no request body
     records: dict[str, Record] = {}
     if db is not None:
         if settle:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import email.utils
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from batchcount.net.lazy import lazy_module
 from batchcount.redaction import shorten
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 _TEXT_LIMIT = 300  # an HTML error page or an unexpected body
 _DETAIL_LIMIT = 2000  # the API's own `detail` (field errors can be long and useful)

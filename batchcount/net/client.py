@@ -8,9 +8,7 @@ The plumbing (a client per thread, TLS, the total deadline, backoff) is in `sess
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from batchcount.net.answers import (
     Unencodable,
@@ -33,8 +31,14 @@ from batchcount.net.failures import (
     UnusableAnswer,
     WrongEndpoint,
 )
+from batchcount.net.lazy import lazy_module
 from batchcount.net.session import ClientConfig, CountAnswer, Session
 from batchcount.net.throttle import Cancelled
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 __all__ = [
     "ACCOUNT_PATH",

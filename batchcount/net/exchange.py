@@ -6,12 +6,17 @@ Split from `client` so the retry loop there reads as policy: this module only mo
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from batchcount.net.answers import MAX_BODY_BYTES
 from batchcount.net.api_errors import network_problem
 from batchcount.net.deadline import deadline
+from batchcount.net.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 # The answer's body was re-read into memory: these headers describe the wire form, not it.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})

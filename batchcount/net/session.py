@@ -18,16 +18,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from batchcount import __version__
 from batchcount.net.api_errors import duration, error_detail
-from batchcount.net.deadline import install
 from batchcount.net.endpoint import DEFAULT_BASE_URL, auth_header, check_base_url, is_test_key
 from batchcount.net.failures import FundsOut, KeyRejected, NotSendable, Throttled, WrongEndpoint
+from batchcount.net.lazy import lazy_module
 from batchcount.net.throttle import Cancelled, Gate, Throttle
 from batchcount.redaction import register
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Session:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        httpx.Client  # noqa: B018 (loads httpx here, before any worker thread: see net/lazy.py)
         self.config = config
         self.base_url = check_base_url(config.base_url)
         register(config.api_key)  # every message of this process is scrubbed of it
@@ -113,6 +118,8 @@ class Session:
                 follow_redirects=False,
                 verify=self._ssl_context(),
             )
+            from batchcount.net.deadline_backend import install  # httpcore: only when sending
+
             if self._transport is None and not install(client):
                 self.deadline_enforced = False
             self._local.client = client
