@@ -29,6 +29,7 @@ from batchcount.store.records import (
     Record,
     Scope,
     dead_in_flight,
+    holds_mode,
     lookup,
     other_kind,
     settle_dead,
@@ -118,29 +119,32 @@ def find_reuse(
     output as if it had been taken over, so both see the same counts."""
     now = time.time() if now is None else now
     reuse = Reuse(scope, now - max_age.total_seconds(), max_age)
-    fps = list(plan.first_row)  # fingerprints only: check builds no request body
+    jpath = journal_path(output) if not settle and output is not None else None
+    journal = jpath is not None and jpath.exists()
+    stored = db is not None and holds_mode(db, scope.mode)
+    # fingerprints only (check builds no request body), and none when nothing could match
+    fps = list(plan.first_row) if stored or journal else []
     records: dict[str, Record] = {}
     if db is not None:
-        if settle:
-            reuse.crashed |= settle_dead(db, scope, fps)
-        records = lookup(db, scope, fps)
-        if not settle:
-            reuse.crashed |= dead_in_flight(db, records.values())
+        if stored:
+            if settle:
+                reuse.crashed |= settle_dead(db, scope, fps)
+            records = lookup(db, scope, fps)
+            if not settle:
+                reuse.crashed |= dead_in_flight(db, records.values())
         if output is not None:
             reuse.cost_so_far = output_cost(db, output, scope.test)
-    if not settle and output is not None:
-        jpath = journal_path(output)
-        if jpath.exists():
-            contents = read_journal(jpath, output.name)
-            wanted = set(fps)
-            for fp, record in as_records(contents, scope).items():
-                if fp not in wanted:
-                    continue
-                if record.state == "sent":
-                    reuse.crashed.add(fp)
-                mine = records.get(fp)
-                if mine is None or (record.counted_at or 0) > (mine.counted_at or 0):
-                    records[fp] = replace(record, paid_output=str(output.resolve()))
+    if jpath is not None and journal and output is not None:
+        contents = read_journal(jpath, output.name)
+        wanted = set(fps)
+        for fp, record in as_records(contents, scope).items():
+            if fp not in wanted:
+                continue
+            if record.state == "sent":
+                reuse.crashed.add(fp)
+            mine = records.get(fp)
+            if mine is None or (record.counted_at or 0) > (mine.counted_at or 0):
+                records[fp] = replace(record, paid_output=str(output.resolve()))
     reuse.records = records
     for fp, record in records.items():
         if record.usable(reuse.cutoff, scope.test):
@@ -150,7 +154,7 @@ def find_reuse(
         if record.state in ("sent", "retrying") and fp not in reuse.crashed:
             reuse.busy.add(fp)
     reuse.busy -= set(reuse.reused)
-    if db is not None:
+    if db is not None and stored:
         reuse.other_kind = other_kind(db, scope, [fp for fp in fps if fp not in reuse.reused])
     return reuse
 
