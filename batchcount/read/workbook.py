@@ -23,7 +23,8 @@ import polars as pl
 from batchcount.errors import InputFileError, UsageError
 from batchcount.read.choose import SheetSurvey, choose_sheet
 from batchcount.read.header import HeaderScore
-from batchcount.read.overlay import DisplayLater, Merged, Overlay
+from batchcount.read.overlay import DisplayLater, Merged
+from batchcount.read.overlays import Prescan, empty_reason, overlay_for
 
 # calamine logs warnings (e.g. "'chartsheet' not a valid worksheet") through Python logging;
 # without a handler they would reach stderr via logging.lastResort and clutter the CLI.
@@ -107,11 +108,13 @@ def read_workbook(
         raise InputFileError(f"{name} has no sheets; save a sheet with the segments and retry")
     listing = _listing(names)
     notes = [_FORMAT_WORDS[fmt][0].upper() + _FORMAT_WORDS[fmt][1:]]
+    guess = _match_sheet(sheet, names, name) if sheet is not None else names[0]
+    prescan = Prescan(path, guess) if fmt in {"xlsx", "xlsm"} else None
     if sheet is not None:
-        chosen = _match_sheet(sheet, names, name)
+        chosen = guess
         frame = _load(reader, chosen, name)
         if frame is None:
-            reason = _empty_reason(path, fmt, chosen)
+            reason = empty_reason(path, fmt, chosen)
             if reason:
                 raise InputFileError(f"sheet {chosen!r} of {name} {reason}")
             others = [n for n in names if n != chosen and _has_data(reader, n, name)]
@@ -128,7 +131,7 @@ def read_workbook(
                 return SheetSurvey(sheet_name, None, True, failure=exc)
             if loaded is None:
                 return SheetSurvey(
-                    sheet_name, None, True, empty_reason=_empty_reason(path, fmt, sheet_name)
+                    sheet_name, None, True, empty_reason=empty_reason(path, fmt, sheet_name)
                 )
             return SheetSurvey(sheet_name, loaded[0], loaded[3], blank=loaded[1], frame=loaded)
 
@@ -138,7 +141,8 @@ def read_workbook(
     assert frame is not None
     notes.append(f"sheet {chosen!r} ({names.index(chosen) + 1} of {len(names)}: {listing})")
     rows, blank, offset, _, table = frame
-    overlay = _overlay(path, name, fmt, chosen, rows)
+    scan = prescan.take(chosen) if prescan is not None else None
+    overlay = overlay_for(path, name, fmt, chosen, rows, scan)
     overlay.apply(rows, blank)
     notes.extend(overlay.notes)
     return WorkbookTable(
@@ -154,39 +158,6 @@ def read_workbook(
         overlay.filtered,
         _only_numeric(overlay.later, table, offset) if overlay.later else None,
     )
-
-
-def _overlay(path: Path, name: str, fmt: str, sheet_name: str, rows: list[list[str]]) -> Overlay:
-    if fmt in {"xlsx", "xlsm"}:
-        from batchcount.read.xlsx_parts import xlsx_overlay
-
-        return xlsx_overlay(path, sheet_name, rows)
-    if fmt == "xls":
-        from batchcount.read.xls_parts import xls_overlay
-
-        return xls_overlay(path, name, sheet_name, rows)
-    if fmt == "ods":
-        from batchcount.read.ods_parts import ods_overlay
-
-        return ods_overlay(path, sheet_name, rows)
-    return Overlay()
-
-
-def _empty_reason(path: Path, fmt: str, sheet_name: str) -> str | None:
-    """Why a sheet calamine reads as empty is not empty (only error cells, unsaved formulas)."""
-    if fmt in {"xlsx", "xlsm"}:
-        from batchcount.read.xlsx_parts import empty_sheet_reason
-
-        return empty_sheet_reason(path, sheet_name)
-    if fmt == "xls":
-        from batchcount.read.xls_parts import empty_sheet_reason as xls_reason
-
-        return xls_reason(path, sheet_name)
-    if fmt == "ods":
-        from batchcount.read.ods_parts import empty_sheet_reason as ods_reason
-
-        return ods_reason(path, sheet_name)
-    return None
 
 
 def _unreadable(name: str, fmt: str, ext: str, exc: BaseException) -> str:

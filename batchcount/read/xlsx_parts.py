@@ -12,9 +12,11 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from batchcount.read.overlay import (
     NO_VALUE,
+    DisplayLater,
     Merged,
     Overlay,
     col_index,
@@ -24,8 +26,20 @@ from batchcount.read.overlay import (
 from batchcount.read.xlsx_formats import display_styles, formatted_cells, is_date1904
 
 
-def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
-    """The overlay of sheet `sheet_name`; an empty one if the parts cannot be found."""
+class SheetScan(NamedTuple):
+    """What the sheet's XML says, before the rows are known (`scan_sheet`)."""
+
+    missing: list[tuple[int, int] | None]
+    errors: dict[tuple[int, int], str]
+    merged: list[Merged]
+    hidden: set[int]
+    filtered: bool
+    later: DisplayLater | None
+
+
+def scan_sheet(path: Path, sheet_name: str) -> SheetScan | None:
+    """Scan sheet `sheet_name`; None if its parts cannot be found. Needs no rows: `workbook`
+    runs it while calamine reads (`prescan`)."""
     try:
         with zipfile.ZipFile(path) as archive:
             part = sheet_part(archive, sheet_name)
@@ -33,9 +47,30 @@ def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
             styles = display_styles(archive)
             date1904 = is_date1904(archive)
     except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError, ValueError):
+        return None
+    missing, errors = scan_cells(xml)
+    filtered = re.search(rb"<(\w+:)?autoFilter\b", xml[xml.rfind(b"sheetData>") :]) is not None
+    start = xml.find(b"sheetData")
+    used = {i: code for i, code in styles.items() if xml.find(b' s="%d"' % i, start) >= 0}
+    later: DisplayLater | None = None
+    if used:
+
+        def later(columns: set[int]) -> dict[tuple[int, int], str]:
+            return formatted_cells(xml, used, date1904, columns)
+
+    return SheetScan(missing, errors, merged_ranges(xml), hidden_rows(xml), filtered, later)
+
+
+def xlsx_overlay(
+    path: Path, sheet_name: str, rows: list[list[str]], scan: SheetScan | None = None
+) -> Overlay:
+    """The overlay of sheet `sheet_name` (from `scan` when given); an empty one if the parts
+    cannot be found."""
+    scan = scan or scan_sheet(path, sheet_name)
+    if scan is None:
         return Overlay()
     overlay = Overlay()
-    missing, errors = scan_cells(xml)
+    missing, errors = scan.missing, scan.errors
     for (row, col), text in errors.items():
         overlay.display[(row, col)] = text
         overlay.problems[(row, col)] = error_problem(text)
@@ -52,19 +87,8 @@ def xlsx_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
     if missing:
         cells = count_note(len(missing), "1 formula cell", "{count} formula cells")
         overlay.notes.append(f"{cells} had no saved value; open and save the file in Excel")
-    overlay.merged = merged_ranges(xml)
-    overlay.hidden = hidden_rows(xml)
-    overlay.filtered = (
-        re.search(rb"<(\w+:)?autoFilter\b", xml[xml.rfind(b"sheetData>") :]) is not None
-    )
-    start = xml.find(b"sheetData")
-    used = {i: code for i, code in styles.items() if xml.find(b' s="%d"' % i, start) >= 0}
-    if used:
-
-        def later(columns: set[int]) -> dict[tuple[int, int], str]:
-            return formatted_cells(xml, used, date1904, columns)
-
-        overlay.later = later
+    overlay.merged, overlay.hidden, overlay.filtered = scan.merged, scan.hidden, scan.filtered
+    overlay.later = scan.later
     return overlay
 
 
