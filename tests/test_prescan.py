@@ -37,7 +37,8 @@ def _book(path: Path) -> Path:
 
 
 def test_the_chosen_sheet_not_the_guessed_one_gives_the_overlay(tmp_path: Path) -> None:
-    sheet = read_sheet(_book(tmp_path / "cover.xlsx"), header_score=header_scorer())  # guess: README; chosen: Segments
+    # the guess is README (the first sheet); Segments is chosen (the first with a header)
+    sheet = read_sheet(_book(tmp_path / "cover.xlsx"), header_score=header_scorer())
     assert sheet.sheet_name == "Segments"
     assert sheet.hidden_rows == frozenset({3})
     assert [m.ref for m in sheet.merged] == ["B4:B5"]
