@@ -184,6 +184,9 @@ def check_table(
     def fingerprint_at(i: int) -> str:
         return hash_text(f"{prefix}{texts_of[i]}}}]")
 
+    def fingerprints_at(indexes: list[int]) -> list[str]:
+        return [hash_text(f"{prefix}{t}}}]") for t in text.gather(indexes).to_list()]
+
     builder = RowBuilder(
         cols, dict(loose_named), headers, row_numbers, statuses, checks, skipped,
         extra_notes, extra_warnings, AsList(has_messages),
@@ -199,6 +202,7 @@ def check_table(
         counts,
         first_index,
         grouped,
+        fingerprints_at=fingerprints_at,
     )
     plan.hints = hints
     return plan

@@ -44,19 +44,22 @@ class Plan:
         first_index: dict[Hashable, int] | None = None,
         grouped: int | None = None,
         segments: Sequence[tuple[str, ...]] | None = None,
+        fingerprints_at: Callable[[list[int]], list[str]] | None = None,
     ) -> None:
         """Row i's segment is `groups[i]` (None unless valid: rows of one group are one
         request) and its fingerprint `fingerprint_at(i)`; `check_at(i)` builds its check.
         `attention` lists (ascending) the rows that may carry messages, `message_counts`
         their totals by kind (skipped rows' reasons not counted); `first_index` maps each
         group to its first row index and `grouped` counts the grouped rows (both worked out
-        here when not given). `segments` (with --explode) holds each row's exploded values."""
+        here when not given). `segments` (with --explode) holds each row's exploded values;
+        `fingerprints_at(indexes)`, when given, gives many fingerprints at once."""
         self.mode = mode
         self._numbers = row_numbers
         self._statuses = statuses
         self._groups = groups
         self._check_at = check_at
         self._fingerprint_at = fingerprint_at
+        self._fingerprints_at = fingerprints_at
         self._attention = attention
         self._counts = message_counts or {"errors": 0, "warnings": 0, "notes": 0}
         if first_index is None:
@@ -133,7 +136,11 @@ class Plan:
         """fingerprint -> the row number that is sent, first-seen order."""
         if self._first_row is None:
             firsts = sorted(self._first_index.values())
-            self._first_items = [(self._fingerprint_at(i), i) for i in firsts]
+            if self._fingerprints_at is not None:
+                fps = self._fingerprints_at(firsts)
+            else:
+                fps = [self._fingerprint_at(i) for i in firsts]
+            self._first_items = list(zip(fps, firsts, strict=True))
             self._first_row = {fp: self._numbers[i] for fp, i in self._first_items}
         return self._first_row
 
