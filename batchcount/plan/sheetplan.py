@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import polars as pl
+
 from batchcount.errors import UsageError
 from batchcount.plan import filldown
 from batchcount.plan.columnar import check_table
@@ -13,11 +15,11 @@ from batchcount.plan.planned import Plan
 from batchcount.plan.rows import RowOptions
 from batchcount.plan.separators import column_ref, find_column
 from batchcount.plan.skips import (
-    LABEL_START,
     Skips,
     find_skips,
     footnote,
     is_total_label,
+    maybe_total_labels,
     not_segment,
     total_label,
 )
@@ -99,16 +101,17 @@ def labelled(rows: Sequence[Sequence[str]], sent: set[int]) -> list[int]:
     """Rows whose first or second cell, not sent, is a total label ("Total", "Grand total"):
     where reports put it. (Labels in sent cells, and rows whose sent cells are all empty or
     numbers, are found while checking.)"""
-    found: list[int] = []
+    found: set[int] = set()
     for index in (0, 1):
         if index in sent:
             continue
-        found += [
+        cells = pl.Series([r[index] if index < len(r) else "" for r in rows], dtype=pl.String)
+        found.update(
             i
-            for i, r in enumerate(rows)
-            if index < len(r) and r[index][:1] in LABEL_START and is_total_label(r[index])
-        ]
-    return sorted(set(found))
+            for i in maybe_total_labels(cells).arg_true().to_list()
+            if is_total_label(rows[i][index])
+        )
+    return sorted(found)
 
 
 def _fill_column(name: str, headers: Sequence[str], sent: set[int]) -> int:

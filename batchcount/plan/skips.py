@@ -15,6 +15,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from batchcount.shown import shown
 
 _TOTAL_LABELS = frozenset(
@@ -158,6 +160,19 @@ def is_total_label(text: str) -> bool:
         len(text) <= 40
         and text[:1] in LABEL_START
         and " ".join(text.split()).casefold().rstrip(":.*") in _TOTAL_LABELS
+    )
+
+
+_SQUEEZE = r"[\x00-\x20:.*\-]"  # ASCII spaces and what label spellings add or drop
+_SQUEEZED = sorted({re.sub(_SQUEEZE, "", label) for label in _TOTAL_LABELS})
+
+
+def maybe_total_labels(cells: pl.Series) -> pl.Series:
+    """Per cell, whether it may be a total label: every cell `is_total_label` accepts, and
+    few others (ASCII casefolds like lowercase; a non-ASCII cell is always a candidate)."""
+    return (cells.str.len_chars() <= 40) & (
+        cells.str.contains(r"[^\x00-\x7f]")
+        | cells.str.to_lowercase().str.replace_all(_SQUEEZE, "").is_in(_SQUEEZED)
     )
 
 
