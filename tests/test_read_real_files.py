@@ -7,6 +7,7 @@ from public test corpora (tests/data/README.md). Each test names the issue item 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import subprocess
 import sys
@@ -353,6 +354,66 @@ def test_hidden_and_filtered_rows_are_reported(files: Path) -> None:
     assert read(DATA / "features.xls").hidden_rows == frozenset({7})
     assert read(files / "problems.ods").hidden_rows == frozenset({6, 7, 8})
     assert read(files / "display.xlsx").hidden_rows == frozenset()
+
+
+def _check(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "batchcount", "check", str(path), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BATCHCOUNT_STORE": str(path.parent / "store.sqlite")},
+        check=False,
+    )
+
+
+def test_hidden_columns_are_read_in_every_format(files: Path) -> None:
+    # the cells of a hidden column are data (hiding a column is usually layout), but the
+    # analyst does not see them: read, and said when sent (next test)
+    assert read(files / "hidden_columns.xlsx").hidden_columns == frozenset({2, 4})
+    assert read(files / "hidden_columns.ods").hidden_columns == frozenset({1})
+    assert read(DATA / "hidden_columns.xls").hidden_columns == frozenset({1})
+    assert read(files / "display.xlsx").hidden_columns == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "letter", "header"),
+    [("hidden_columns.xlsx", "C", "Company HQ"), ("hidden_columns.ods", "B", "Company HQ")],
+)
+def test_a_hidden_sent_column_is_named_with_the_fix(
+    files: Path, tmp_path: Path, name: str, letter: str, header: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes((files / name).read_bytes())
+    done = _check(path)
+    assert done.returncode == 0, done.stderr
+    warning = (
+        f"Warning: column {letter} ('{header}') is hidden in the sheet but is sent as "
+        "company_locations, so it narrows every row's count; to leave it out add "
+        f'--map "{header}="'
+    )
+    assert warning in done.stdout
+    assert "'Notes') is hidden" not in done.stdout  # hidden but not sent: nothing to say
+    left_out = _check(path, "--map", f"{header}=")
+    assert left_out.returncode == 0 and "is hidden" not in left_out.stdout
+    assert "company_locations" not in left_out.stdout
+
+
+def test_a_hidden_sent_column_warns_before_the_prompt_too(tmp_path: Path) -> None:
+    path = tmp_path / "h.xls"
+    path.write_bytes((DATA / "hidden_columns.xls").read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "batchcount", "run", str(path), "--sandbox"],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BATCHCOUNT_STORE": str(tmp_path / "store.sqlite")},
+        check=False,
+    )
+    shown = done.stdout + done.stderr
+    assert (
+        "column B ('HQ Country') is hidden in the sheet but is sent as company_locations" in shown
+    )
+    assert done.returncode != 0  # declined: nothing sent
 
 
 # --------------------------------------------------------------------------- 11: which sheet

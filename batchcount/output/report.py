@@ -12,6 +12,8 @@ from batchcount.plan.estimate import Estimate, money
 from batchcount.plan.planned import MessageKind
 from batchcount.plan.prepare import Prepared
 from batchcount.plan.separators import column_ref, separator_advice
+from batchcount.read.sheet import column_label
+from batchcount.shown import quoted, shown
 
 SHOWN_PROBLEMS = 10
 SHOWN_COLUMNS = 20  # a sheet may have thousands of columns: name the first few
@@ -23,6 +25,7 @@ def input_lines(prepared: Prepared) -> list[str]:
     lines.extend(f"  {note}" for note in sheet.notes)
     lines.append("Columns sent:")
     lines.extend(f"  {line}" for line in prepared.columns.describe(sheet.headers))
+    lines.extend(hidden_column_lines(prepared))
     not_sent = prepared.columns.not_sent(sheet.headers)
     if not_sent:
         shown = ", ".join(not_sent[:SHOWN_COLUMNS])
@@ -33,6 +36,20 @@ def input_lines(prepared: Prepared) -> list[str]:
     lines.extend(f"Hint: {hint}" for hint in prepared.plan.hints)
     lines.extend(f"Note: {note}" for note in prepared.notes)
     return lines + explode_lines(prepared)
+
+
+def hidden_column_lines(prepared: Prepared) -> list[str]:
+    """Sent columns hidden in the sheet: the analyst does not see them, so say they count."""
+    sheet, fields = prepared.sheet, prepared.columns.fields
+    lines = []
+    for index in sorted(i for i in fields if i in sheet.hidden_columns):
+        header = sheet.headers[index]
+        lines.append(
+            f"Warning: column {column_label(index)} ({shown(header)!r}) is hidden in the sheet "
+            f"but is sent as {fields[index]}, so it narrows every row's count; to leave it out "
+            f"add --map {quoted(header.strip() + '=')}"
+        )
+    return lines
 
 
 def explode_text(prepared: Prepared) -> str | None:

@@ -48,6 +48,12 @@ def _scan(
             table = _find_table(stream, sheet_name)
             if table is None:
                 return overlay, errors, missing
+            column = 0
+            for element in table.iter(f"{_T}table-column"):
+                repeat = _int(element.get(f"{_T}number-columns-repeated"), 1)
+                if element.get(f"{_T}visibility") in {"collapse", "filter"}:
+                    overlay.hidden_columns.update(range(column, column + min(repeat, 1000)))
+                column += repeat
             row = 0
             for element in table.iter(f"{_T}table-row"):
                 repeat = _int(element.get(f"{_T}number-rows-repeated"), 1)

@@ -33,6 +33,7 @@ class Overlay:
     problems: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[Merged] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # rows hidden or filtered out
+    hidden_columns: set[int] = field(default_factory=set)  # columns hidden in the sheet
     filtered: bool = False  # the sheet has an autofilter (hidden rows may be filtered out)
     # (row, col) -> the text the sheet shows (dates, percentages, error codes)
     display: dict[tuple[int, int], str] = field(default_factory=dict)

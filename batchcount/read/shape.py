@@ -30,6 +30,7 @@ class Raw(NamedTuple):
     filtered: bool = False
     single_column: bool = False  # a text file with one value per line
     display_later: DisplayLater | None = None
+    hidden_columns: frozenset[int] = frozenset()  # columns hidden in the sheet
 
 
 def header_index(

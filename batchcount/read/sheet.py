@@ -61,6 +61,8 @@ class Sheet:
     # sheet row numbers of data rows hidden, or filtered out by an autofilter (xlsx/xlsm/xls/ods):
     # skipped unless --include-hidden
     hidden_rows: frozenset[int] = frozenset()
+    # columns (0-based) hidden in the sheet: sent all the same, and said (`report.input_lines`)
+    hidden_columns: frozenset[int] = frozenset()
 
 
 def column_label(index: int) -> str:
@@ -129,6 +131,7 @@ def read_sheet(
         cell_problems={(r + 1, c): text for (r, c), text in raw.cell_problems.items()},
         merged=[m._replace(first_row=m.first_row + 1, last_row=m.last_row + 1) for m in raw.merged],
         hidden_rows=hidden,
+        hidden_columns=frozenset(c for c in raw.hidden_columns if c < len(headers)),
     )
 
 
@@ -184,6 +187,7 @@ def _from_workbook(
         book.hidden,
         book.filtered,
         display_later=book.display_later,
+        hidden_columns=book.hidden_columns,
     )
 
 

@@ -57,6 +57,7 @@ class WorkbookTable:
     filtered: bool = False  # the sheet has an autofilter
     # dates and percentages as displayed, for the columns asked for (xlsx: see Overlay.later)
     display_later: DisplayLater | None = None
+    hidden_columns: frozenset[int] = frozenset()  # Excel columns hidden in the sheet
 
 
 def is_reader_failure(exc: BaseException) -> bool:
@@ -157,6 +158,7 @@ def read_workbook(
         frozenset(overlay.hidden),
         overlay.filtered,
         _only_numeric(overlay.later, table, offset) if overlay.later else None,
+        frozenset(c for c in overlay.hidden_columns if c < len(rows[0])),
     )
 
 

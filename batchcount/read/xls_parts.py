@@ -88,6 +88,7 @@ def _overlay(book: Any, sheet: Any, rows: list[list[str]]) -> Overlay:
                 Merged(rlo, clo, rhi - 1, chi - 1, merged_ref(rlo, clo, rhi - 1, chi - 1))
             )
     overlay.hidden = {r for r, info in sheet.rowinfo_map.items() if info.hidden and r < len(rows)}
+    overlay.hidden_columns = {c for c, info in sheet.colinfo_map.items() if info.hidden}
     shown = _display_xfs(book)
     xf_rows = getattr(sheet, "_cell_xf_indexes", None)
     errors: dict[tuple[int, int], str] = {}

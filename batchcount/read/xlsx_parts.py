@@ -35,6 +35,7 @@ class SheetScan(NamedTuple):
     hidden: set[int]
     filtered: bool
     later: DisplayLater | None
+    hidden_columns: set[int]
 
 
 def scan_sheet(path: Path, sheet_name: str) -> SheetScan | None:
@@ -58,7 +59,8 @@ def scan_sheet(path: Path, sheet_name: str) -> SheetScan | None:
         def later(columns: set[int]) -> dict[tuple[int, int], str]:
             return formatted_cells(xml, used, date1904, columns)
 
-    return SheetScan(missing, errors, merged_ranges(xml), hidden_rows(xml), filtered, later)
+    merged, hidden = merged_ranges(xml), hidden_rows(xml)
+    return SheetScan(missing, errors, merged, hidden, filtered, later, hidden_columns(xml))
 
 
 def xlsx_overlay(
@@ -89,6 +91,7 @@ def xlsx_overlay(
         overlay.notes.append(f"{cells} had no saved value; open and save the file in Excel")
     overlay.merged, overlay.hidden, overlay.filtered = scan.merged, scan.hidden, scan.filtered
     overlay.later = scan.later
+    overlay.hidden_columns = scan.hidden_columns
     return overlay
 
 
@@ -184,6 +187,31 @@ def hidden_rows(xml: bytes) -> set[int]:
                 if number:
                     found.add(int(number.group(1)) - 1)
         at = xml.find(mark, at + 1)
+    return found
+
+
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_COL_SPAN = re.compile(rb'\bmin="([0-9]{1,5})"|\bmax="([0-9]{1,5})"')
+_MAX_COLUMNS = 16_384  # Excel's last column, XFD
+
+
+def hidden_columns(xml: bytes) -> set[int]:
+    """0-based columns a <col hidden="1"> of the <cols> block (before <sheetData>) hides."""
+    end = xml.find(b"sheetData")
+    cols = xml.find(b"cols", 0, end if end >= 0 else len(xml))
+    found: set[int] = set()
+    if cols < 0 or b"hidden=" not in xml[cols:end]:
+        return found
+    for match in _COL.finditer(xml, cols, end if end >= 0 else len(xml)):
+        attrs = match.group(1)
+        if not re.search(rb'\bhidden="(?:1|true)"', attrs):
+            continue
+        low = high = 0
+        for lo, hi in _COL_SPAN.findall(attrs):
+            low, high = int(lo or low), int(hi or high)
+        if 1 <= low <= high:
+            # "hide every unused column to the right" is one <col> up to XFD: keep it short
+            found.update(range(low - 1, min(high, low + 1000, _MAX_COLUMNS)))
     return found
 
 

@@ -122,6 +122,25 @@ def hidden_rows_xlsx(path: Path) -> None:
     book.save(path)
 
 
+def hidden_columns_xlsx(path: Path) -> None:
+    """Column C (sent, Company HQ) hidden by hand; E (not sent) hidden; every column from H to
+    XFD hidden the way people hide the unused part of a sheet."""
+    book, sheets = _book(
+        {
+            "Segments": [
+                ["Job Titles", "Locations", "Company HQ", "Segment", "Notes"],
+                ["CTO", "France", "Germany", "A", "x"],
+                ["CFO", "Spain", "Germany", "B", "y"],
+            ]
+        }
+    )
+    ws = sheets["Segments"]
+    ws.column_dimensions["C"].hidden = True
+    ws.column_dimensions["E"].hidden = True
+    ws.column_dimensions.group("H", "XFD", hidden=True)
+    book.save(path)
+
+
 def display_xlsx(path: Path) -> None:
     """Cells whose raw value is not what the sheet shows."""
     book, sheets = _book(
@@ -262,6 +281,25 @@ def write_ods(path: Path, sheets: dict[str, list[str]]) -> None:
         z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
 
 
+def hidden_columns_ods(path: Path) -> None:
+    """Column B (sent, Company HQ) collapsed, the way LibreOffice writes a hidden column."""
+    columns = (
+        "<table:table-column/>"
+        '<table:table-column table:visibility="collapse"/>'
+        '<table:table-column table:number-columns-repeated="1022"/>'
+    )
+    write_ods(
+        path,
+        {
+            "Segments": [
+                columns,
+                row(s("Job Titles"), s("Company HQ")),
+                row(s("CTO"), s("Germany")),
+            ]
+        },
+    )
+
+
 def display_ods(path: Path) -> None:
     """Dates, times, durations and percentages: LibreOffice stores what it shows."""
     write_ods(
@@ -384,6 +422,14 @@ def xls_files(folder: Path) -> None:  # pragma: no cover - run by hand, needs xl
     book.add_sheet("Empty")
     book.save(str(folder / "features.xls"))
 
+    hidden = xlwt.Workbook()
+    ws = hidden.add_sheet("Segments")
+    for r, cells in enumerate([["Job Titles", "HQ Country", "Notes"], ["CTO", "Germany", "x"]]):
+        for c, text in enumerate(cells):
+            ws.write(r, c, text)
+    ws.col(1).hidden = True  # column B, sent as company_locations, hidden
+    hidden.save(str(folder / "hidden_columns.xls"))
+
     errors = xlwt.Workbook()
     sheet = errors.add_sheet("Broken")
     for r in range(2):
@@ -400,6 +446,8 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "unsaved_only.xlsx": unsaved_only_xlsx,
     "hidden_rows.xlsx": hidden_rows_xlsx,
     "display.xlsx": display_xlsx,
+    "hidden_columns.xlsx": hidden_columns_xlsx,
+    "hidden_columns.ods": hidden_columns_ods,
     "merged.xlsx": merged_xlsx,
     "display.ods": display_ods,
     "problems.ods": problems_ods,
