@@ -242,6 +242,7 @@ def main() -> None:
     only = set(args.only.split(","))
     started, load = time.perf_counter(), os.getloadavg()[0]
     report = Report()
+    report.notes.append(f"bytecode compiled first, as pip install does: {procs.compile_package()}")
     work = Path(tempfile.mkdtemp(prefix="batchcount-bench-"))
     os.environ["BATCHCOUNT_STORE"] = str(work / "counts.sqlite")  # never the user's own store
     try:
