@@ -46,6 +46,7 @@ from batchcount.plan.sentcolumn import (
     with_messages,
 )
 from batchcount.plan.separators import column_ref
+from batchcount.read.grid import Grid, column_of
 
 _VALID, _INVALID, _ONE_BY_ONE, _MAYBE_BLANK, _SKIPPED, _ASK = range(6)
 _KINDS = ("errors", "warnings", "notes")
@@ -81,7 +82,8 @@ def check_table(
         return make_plan([], mode)
     fields = list(columns.fields.items())
     width = max((i for i, _ in fields), default=-1) + 1
-    short = [i for i, r in enumerate(rows) if len(r) < width] if min(map(len, rows)) < width else []
+    narrowest = rows.width if isinstance(rows, Grid) else min(map(len, rows))
+    short = [i for i, r in enumerate(rows) if len(r) < width] if narrowest < width else []
 
     constants: dict[str, Entry] = {}
     constant_messages = False
@@ -96,12 +98,7 @@ def check_table(
 
     cols: list[SentColumn] = []
     for index, name in fields:
-        if index in texts:
-            cells_text = list(texts[index])
-        elif short:
-            cells_text = [r[index] if index < len(r) else "" for r in rows]
-        else:
-            cells_text = [r[index] for r in rows]
+        cells_text = list(texts[index]) if index in texts else column_of(rows, index)
         checker = ColumnCells(
             name,
             options.separator_at(index),

@@ -28,6 +28,7 @@ from batchcount.plan.skips import (
     looks_like_footnote,
     not_segment,
 )
+from batchcount.read.grid import column_of
 from batchcount.read.sheet import Sheet
 
 
@@ -150,7 +151,7 @@ def _filled_down_hints(
     sent = sorted(columns.fields)
     if len(rows) < 3 or not sent:
         return [], {}
-    texts = {c: [r[c] if c < len(r) else "" for r in rows] for c in sent}
+    texts = {c: column_of(rows, c) for c in sent}
     blanks = {c: pl.Series([not t.strip() for t in texts[c]], dtype=pl.Boolean) for c in sent}
     usable = pl.Series(
         [i not in skipped and any(not blanks[c][i] for c in sent) for i in range(len(rows))],

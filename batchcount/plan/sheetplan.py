@@ -23,6 +23,7 @@ from batchcount.plan.skips import (
     not_segment,
     total_label,
 )
+from batchcount.read.grid import column_of
 from batchcount.read.sheet import Sheet
 from batchcount.shown import quoted, shown
 
@@ -88,7 +89,7 @@ def fill_texts(
             and footnote(r, 0) is None  # a footnote row stays as it is
             for r in rows
         ]
-        cells = [r[index] if index < len(r) else "" for r in rows]
+        cells = column_of(rows, index)
         label = header_label(sheet.headers, index)
         ref = column_ref(sheet.headers, index)
         texts[index], found = filldown.fill(cells, numbers, ref, label, never, others_filled)
@@ -105,7 +106,7 @@ def labelled(rows: Sequence[Sequence[str]], sent: set[int]) -> list[int]:
     for index in (0, 1):
         if index in sent:
             continue
-        cells = pl.Series([r[index] if index < len(r) else "" for r in rows], dtype=pl.String)
+        cells = pl.Series(column_of(rows, index), dtype=pl.String)
         found.update(
             i
             for i in maybe_total_labels(cells).arg_true().to_list()

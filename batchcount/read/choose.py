@@ -8,7 +8,7 @@ error lists every sheet with what its header looks like and the --sheet to write
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ _COVER = re.compile(r"cover|read ?me|instruction|about|info|help|intro|notes?\b|
 @dataclass
 class SheetSurvey:
     name: str
-    rows: list[list[str]] | None  # None: empty or unreadable
+    rows: Sequence[list[str]] | None  # None: empty or unreadable
     visible: bool
     blank: list[bool] = field(default_factory=list)
     frame: Any = None  # the reader's loaded frame, handed back when chosen

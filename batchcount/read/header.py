@@ -24,7 +24,7 @@ def score_row(record: Sequence[str], score: HeaderScore) -> float:
 
 
 def best_header(
-    records: list[list[str]], blank: list[bool], score: HeaderScore
+    records: Sequence[list[str]], blank: list[bool], score: HeaderScore
 ) -> tuple[int, float]:
     """(record index, score) of the best header among the first non-blank rows.
 
@@ -64,7 +64,7 @@ def shorten(text: str, limit: int = 40) -> str:
     return repr(text)
 
 
-def forced_header(records: list[list[str]], blank: list[bool], row: int, name: str) -> int:
+def forced_header(records: Sequence[list[str]], blank: list[bool], row: int, name: str) -> int:
     """Record index of `--header-row N` (1-based sheet row), checked."""
     last = len(blank) - 1 - blank[::-1].index(False)
     first = blank.index(False)

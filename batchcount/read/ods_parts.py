@@ -10,6 +10,7 @@ tool writes 100k-row ODS for this); one streaming parse of content.xml is enough
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -25,7 +26,7 @@ _SHOWN_TYPES = {"date", "time", "percentage"}
 _MAX_REPEAT = 10_000  # repeated cells/rows beyond the data are padding, not content
 
 
-def ods_overlay(path: Path, sheet_name: str, rows: list[list[str]]) -> Overlay:
+def ods_overlay(path: Path, sheet_name: str, rows: Sequence[list[str]]) -> Overlay:
     return _scan(path, sheet_name, len(rows))[0]
 
 

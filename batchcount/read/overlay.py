@@ -8,9 +8,11 @@ and does not say which rows are hidden or how a number is formatted. The per-for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from batchcount.read.grid import set_cell
 
 # columns -> {(row, col): displayed text}: formats worked out only for the columns asked for
 DisplayLater = Callable[[set[int]], dict[tuple[int, int], str]]
@@ -41,11 +43,11 @@ class Overlay:
     # caller to the columns that matter (those sent), once the header is known
     later: DisplayLater | None = None
 
-    def apply(self, rows: list[list[str]], blank: list[bool]) -> None:
+    def apply(self, rows: Sequence[list[str]], blank: list[bool]) -> None:
         """Put the displayed texts into `rows` (in place)."""
         for (row, col), text in self.display.items():
             if row < len(rows) and col < len(rows[row]):
-                rows[row][col] = text
+                set_cell(rows, row, col, text)
                 if text.strip():
                     blank[row] = False
 

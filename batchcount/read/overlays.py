@@ -11,6 +11,7 @@ overlay scans that one afterwards as before.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from batchcount.read.overlay import Overlay
@@ -48,7 +49,7 @@ def overlay_for(
     name: str,
     fmt: str,
     sheet_name: str,
-    rows: list[list[str]],
+    rows: Sequence[list[str]],
     scan: SheetScan | None,
 ) -> Overlay:
     if fmt in {"xlsx", "xlsm"}:

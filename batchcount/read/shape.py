@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
+from batchcount.read.grid import Grid, set_cell
 from batchcount.read.header import HeaderScore, best_header, forced_header, shorten
 from batchcount.read.overlay import DisplayLater, Merged
 
@@ -16,7 +18,7 @@ _MAX_EXTRA_SHOWN = 3
 
 
 class Raw(NamedTuple):
-    records: list[list[str]]  # record i is spreadsheet row i + 1
+    records: Sequence[list[str]]  # record i is spreadsheet row i + 1
     blank: list[bool]
     format: str
     sheet_name: str | None
@@ -66,7 +68,7 @@ def show_as_displayed(raw: Raw, header: int, score: HeaderScore | None) -> None:
         return
     for (row, col), text in raw.display_later(columns).items():
         if row < len(raw.records) and col < len(raw.records[row]):
-            raw.records[row][col] = text
+            set_cell(raw.records, row, col, text)
             if text.strip():
                 raw.blank[row] = False
 
@@ -81,8 +83,8 @@ def hidden_note(hidden: frozenset[int], filtered: bool) -> str:
 
 
 def shape(
-    records: list[list[str]], blank: list[bool], header_index: int
-) -> tuple[int, list[str], list[list[str]], list[int], dict[int, str]]:
+    records: Sequence[list[str]], blank: list[bool], header_index: int
+) -> tuple[int, list[str], Sequence[list[str]], list[int], dict[int, str]]:
     """Header = record `header_index` (-1: none, a one-column list); data = the records after
     it, trailing blanks dropped.
 
@@ -92,6 +94,14 @@ def shape(
     headers = list(records[header_index]) if header_index >= 0 else [HEADERLESS]
     width = _trimmed_width(records, blank, header_index, last, headers)
     headers = headers[:width]
+    if isinstance(records, Grid):  # a workbook: every record has the sheet's width
+        return (
+            header_index,
+            headers,
+            records.window(header_index + 1, last + 1, width),
+            [i + 1 for i in range(header_index + 1, last + 1)],
+            {},
+        )
     rows: list[list[str]] = []
     numbers: list[int] = []
     problems: dict[int, str] = {}
@@ -115,7 +125,11 @@ def shape(
 
 
 def _trimmed_width(
-    records: list[list[str]], blank: list[bool], header_index: int, last: int, headers: list[str]
+    records: Sequence[list[str]],
+    blank: list[bool],
+    header_index: int,
+    last: int,
+    headers: list[str],
 ) -> int:
     """Drop trailing columns with a blank header and no data at all (e.g. "a,b,c," lines)."""
     width = len(headers)
@@ -154,7 +168,7 @@ def shape_notes(
     header_index: int,
     how: str,
     raw: Raw,
-    rows: list[list[str]],
+    rows: Sequence[list[str]],
     numbers: list[int],
     problems: dict[int, str],
 ) -> list[str]:
@@ -185,7 +199,8 @@ def shape_notes(
     if not rows:
         notes.append("no data rows below the header")
     else:
-        blank_rows = sum(1 for r in rows if not any(r))
+        # rows of only empty or whitespace cells, as the plan counts them blank
+        blank_rows = sum(raw.blank[header_index + 1 : header_index + 1 + len(rows)])
         span = f"row {numbers[0]}" if len(rows) == 1 else f"rows {numbers[0]}-{numbers[-1]}"
         text = f"{len(rows)} data row{'s' * (len(rows) != 1)} ({span})"
         if blank_rows:

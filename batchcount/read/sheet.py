@@ -48,7 +48,7 @@ class Sheet:
     delimiter: str | None  # text files: ",", ";", "\t"
     header_row: int  # spreadsheet row number of the header
     headers: list[str]  # header cells as written, "" for a blank header cell
-    rows: list[list[str]]  # data rows, each exactly len(headers) cells; "" = empty cell
+    rows: Sequence[list[str]]  # data rows, each exactly len(headers) cells; "" = empty cell
     row_numbers: list[int]  # spreadsheet row number of each data row
     row_problems: dict[int, str]  # row number -> problem that makes that row unusable
     notes: list[str]  # what was detected, in words (printed under "Detected")
@@ -137,7 +137,7 @@ def read_sheet(
 
 def read_records(
     path: Path, *, sheet: str | None = None, encoding: str | None = None
-) -> list[list[str]]:
+) -> Sequence[list[str]]:
     """Every record of the sheet `read_sheet` reads (record i is spreadsheet row i + 1),
     title rows above the header included: for copies that keep the sheet's row numbers."""
     path = Path(path)

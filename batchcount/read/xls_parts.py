@@ -8,7 +8,7 @@ calamine reads the values; xlrd's formatting pass supplies the rest. An .xls hol
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def _open(path: Path, formatting: bool) -> Any:
         )
 
 
-def xls_overlay(path: Path, name: str, sheet_name: str, rows: list[list[str]]) -> Overlay:
+def xls_overlay(path: Path, name: str, sheet_name: str, rows: Sequence[list[str]]) -> Overlay:
     try:
         book = _open(path, formatting=True)
         with _without_strings():
@@ -77,7 +77,7 @@ def xls_overlay(path: Path, name: str, sheet_name: str, rows: list[list[str]]) -
         ) from None
 
 
-def _overlay(book: Any, sheet: Any, rows: list[list[str]]) -> Overlay:
+def _overlay(book: Any, sheet: Any, rows: Sequence[list[str]]) -> Overlay:
     import xlrd
 
     overlay = Overlay()

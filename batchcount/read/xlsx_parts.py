@@ -11,6 +11,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,7 +65,7 @@ def scan_sheet(path: Path, sheet_name: str) -> SheetScan | None:
 
 
 def xlsx_overlay(
-    path: Path, sheet_name: str, rows: list[list[str]], scan: SheetScan | None = None
+    path: Path, sheet_name: str, rows: Sequence[list[str]], scan: SheetScan | None = None
 ) -> Overlay:
     """The overlay of sheet `sheet_name` (from `scan` when given); an empty one if the parts
     cannot be found."""
