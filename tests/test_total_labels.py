@@ -20,9 +20,9 @@ def test_prefilter_keeps_every_total_label() -> None:
     alphabet = "abglmostuTOTALSUMGRAND :.*-\t\u00a0ßſéи"
     for _ in range(20_000):
         cells.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))))
-    kept = maybe_total_labels(pl.Series(cells, dtype=pl.String)).to_list()
-    labels = [c for c in cells if is_total_label(c)]
+    kept = set(maybe_total_labels(pl.Series(cells, dtype=pl.String)))
+    labels = [i for i, c in enumerate(cells) if is_total_label(c)]
     assert len(labels) > 150
-    assert [c for c, k in zip(cells, kept, strict=True) if is_total_label(c) and not k] == []
+    assert [cells[i] for i in labels if i not in kept] == []
     plain = ["Germany VP Sales", "Spain", "Totally remote", "Summit 2024", "Sumatra"]
-    assert not any(maybe_total_labels(pl.Series(plain, dtype=pl.String)).to_list())
+    assert maybe_total_labels(pl.Series(plain, dtype=pl.String)) == []

@@ -106,12 +106,9 @@ def labelled(rows: Sequence[Sequence[str]], sent: set[int]) -> list[int]:
     for index in (0, 1):
         if index in sent:
             continue
-        cells = pl.Series(column_of(rows, index), dtype=pl.String)
-        found.update(
-            i
-            for i in maybe_total_labels(cells).arg_true().to_list()
-            if is_total_label(rows[i][index])
-        )
+        column = column_of(rows, index)
+        maybe = maybe_total_labels(pl.Series(column, dtype=pl.String))
+        found.update(i for i in maybe if is_total_label(column[i]))
     return sorted(found)
 
 

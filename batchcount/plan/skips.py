@@ -167,13 +167,18 @@ _SQUEEZE = r"[\x00-\x20:.*\-]"  # ASCII spaces and what label spellings add or d
 _SQUEEZED = sorted({re.sub(_SQUEEZE, "", label) for label in _TOTAL_LABELS})
 
 
-def maybe_total_labels(cells: pl.Series) -> pl.Series:
-    """Per cell, whether it may be a total label: every cell `is_total_label` accepts, and
-    few others (ASCII casefolds like lowercase; a non-ASCII cell is always a candidate)."""
-    return (cells.str.len_chars() <= 40) & (
-        cells.str.contains(r"[^\x00-\x7f]")
-        | cells.str.to_lowercase().str.replace_all(_SQUEEZE, "").is_in(_SQUEEZED)
-    )
+def maybe_total_labels(cells: pl.Series) -> list[int]:
+    """Indexes of the cells that may be total labels: every cell `is_total_label` accepts,
+    and few others (ASCII casefolds like lowercase; a non-ASCII cell is always kept)."""
+    first = cells.str.slice(0, 1).is_in(sorted(LABEL_START)) & (cells.str.len_chars() <= 40)
+    at = first.arg_true()
+    if at.len() == 0:
+        return []
+    some = cells.gather(at)
+    keep = some.str.contains(r"[^\x00-\x7f]") | some.str.to_lowercase().str.replace_all(
+        _SQUEEZE, ""
+    ).is_in(_SQUEEZED)
+    return at.filter(keep).to_list()
 
 
 def is_number(text: str) -> bool:
