@@ -70,7 +70,7 @@ def check_estimate(options: RunOptions, prepared: Prepared) -> CheckEstimate:
         lines.extend(notes(reuse, store_location(options.store)))
         skipped: set[str] = set()
         if options.preflight and mode == "realtime":
-            pending = {fp: b for fp, b in plan.requests.items() if fp not in reuse.reused}
+            pending = dict(plan.request_items(skip=reuse.reused))
             checked = preflight(None, db, scope, pending, reuse.cutoff, 1)
             skipped = checked.skipped
             lines.extend(preflight_lines(checked, check_only=True))

@@ -95,7 +95,7 @@ def finish(
         if stop_reason and tally.left:
             left = sum(
                 1
-                for fp in prepared.plan.requests
+                for fp in prepared.plan.first_row
                 if not (fp in entries and entries[fp].state == "done")
             )
             partial = Partial(

@@ -117,11 +117,8 @@ def _run_with_store(
         )
         try:
             skipped = set() if spend_nothing else session.preflight(client, ui.info)
-            todo = [
-                Job(fp, body)
-                for fp, body in plan.requests.items()
-                if fp not in done and fp not in skipped
-            ]
+            # bodies only for what is sent: a rerun with everything answered builds none
+            todo = [Job(fp, body) for fp, body in plan.request_items(skip={*done, *skipped})]
             if todo and not spend_nothing:
                 price, source, balance = account(client, mode, options.price, ui)
             else:

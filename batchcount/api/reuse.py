@@ -244,10 +244,18 @@ def results_view(
     """Per segment, what the Results rows need after the run: reused answers as `done` (with
     the receipt only when an earlier run of this same output paid it), requests this run
     abandoned in flight as `sent`, anything else as not answered."""
-    fresh = lookup(db, reuse.scope, fps)
+    # a reused answer this run did not send is as it was looked up at the start (no other
+    # run re-sends a usable answer): only the rest is read again
+    wanted = list(fps)
+    fresh = lookup(
+        db, reuse.scope, [fp for fp in wanted if fp in outcomes or fp not in reuse.reused]
+    )
     here = str(output.resolve()) if output is not None else None
     view: dict[str, Record] = {}
-    for fp, record in fresh.items():
+    for fp in wanted:
+        record = fresh.get(fp) or reuse.records.get(fp)
+        if record is None:
+            continue
         used = reuse.reused.get(fp)
         if used is not None and fp not in outcomes:
             paid_here = here is not None and used.paid_output == here

@@ -60,7 +60,7 @@ class StoreSession:
         reuse = find_reuse(db, prepared.plan, scope, max_age, output, settle=True)
         reuse.imports = [i for i in imports if i is not None]
         for imported in reuse.imports:
-            reuse.crashed |= {fp for fp in imported.crashed if fp in prepared.plan.requests}
+            reuse.crashed |= {fp for fp in imported.crashed if fp in prepared.plan.first_row}
         session = cls(db, options, prepared, output, reuse)
         return session, notes(reuse, db.path)
 
@@ -72,8 +72,7 @@ class StoreSession:
         if self.prepared.mode != "realtime":
             say("--preflight has nothing to do in database mode: its counts are free.")
             return set()
-        requests = self.prepared.plan.requests
-        pending = {fp: b for fp, b in requests.items() if fp not in self.reuse.reused}
+        pending = dict(self.prepared.plan.request_items(skip=self.reuse.reused))
         # the free requests go out a few at a time ("auto" has no level yet)
         width = options.concurrency if isinstance(options.concurrency, int) else 10
         checked = preflight(client, self.db, self.reuse.scope, pending, self.reuse.cutoff, width)
@@ -134,7 +133,7 @@ class StoreSession:
             self.run.id if self.run else None,
             report.outcomes,
             self.output,
-            self.prepared.plan.requests,
+            self.prepared.plan.first_row,
         )
 
     def recorded(self, fps: Iterable[str]) -> dict[str, Record]:

@@ -157,10 +157,26 @@ def dead_in_flight(db: Database, records: Iterable[Record]) -> set[str]:
     return found
 
 
+def in_flight(db: Database, scope: Scope, fps: Iterable[str]) -> dict[str, Record]:
+    """The stored records of these fingerprints left `sent` (one query over the few in
+    flight, not a lookup of every segment: a rerun of 50k answered segments has none)."""
+    wanted = set(fps)
+
+    def work(conn: sqlite3.Connection) -> dict[str, Record]:
+        rows = conn.execute(
+            f"SELECT {COLUMNS} FROM counts c LEFT JOIN runs r ON r.id = c.paid_by "
+            "WHERE c.mode = ? AND c.base = ? AND c.test = ? AND c.state = 'sent'",
+            (scope.mode, scope.base, int(scope.test)),
+        ).fetchall()
+        return {str(row[0]): record_from(row) for row in rows if str(row[0]) in wanted}
+
+    return db.read(work)
+
+
 def settle_dead(db: Database, scope: Scope, fps: Iterable[str]) -> set[str]:
     """At the start of a run: book each request a dead run left `sent` as possibly billed
     (once) and mark it failed, so it is sent again. Returns their fingerprints."""
-    candidates = dead_in_flight(db, lookup(db, scope, fps).values())
+    candidates = dead_in_flight(db, in_flight(db, scope, fps).values())
     if not candidates:
         return set()
 
