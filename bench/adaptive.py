@@ -45,7 +45,12 @@ def _run(work: Path, rows: int, limit: int | None, retry_after: bool) -> dict[st
         command += ["--max-concurrency", str(MAXIMUM)]  # the defaults, spelt out
         run = procs.run_timed(
             [procs.PYTHON, str(procs.BENCH / "child.py"), *command],  # the CLI, timed
-            env={**KEY_ENV, "GENERECT_API_BASE": server.url},
+            # its own count store: every segment is counted, nothing reused from another try
+            env={
+                **KEY_ENV,
+                "GENERECT_API_BASE": server.url,
+                "BATCHCOUNT_STORE": str(folder / "counts.sqlite"),
+            },
             phases=True,
         )
         stats = server.stats()

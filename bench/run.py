@@ -105,12 +105,18 @@ def throughput(report: Report, work: Path, rows: int, levels: list[int], repeat:
                 info = last_json(ref.stdout)
                 if info["ok"] != rows:
                     raise RuntimeError(f"reference client: {info['ok']}/{rows} answered")
-                out = fresh_dir(work, f"tp{level}") / "segments.counted.xlsx"
+                folder = fresh_dir(work, f"tp{level}")
+                out = folder / "segments.counted.xlsx"
                 cpu = server.cpu()
                 command = ["run", str(source), "-o", str(out), "--yes", "-q"]
+                # a count store of its own: the reference client remembers nothing either
                 run = procs.run_timed(
                     batchcount(*command, "--concurrency", str(level)),
-                    env={**KEY_ENV, "GENERECT_API_BASE": server.url},
+                    env={
+                        **KEY_ENV,
+                        "GENERECT_API_BASE": server.url,
+                        "BATCHCOUNT_STORE": str(folder / "counts.sqlite"),
+                    },
                     phases=True,
                 )
                 busiest = max(busiest, (server.cpu() - cpu) / run.wall)
