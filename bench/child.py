@@ -61,34 +61,8 @@ def _wrap(owner: Any, attr: str, phase: str, memory: bool = False) -> None:
     setattr(owner, attr, timed)
 
 
-def _after_import(name: str, then: Any) -> None:
-    """Call `then(module)` once module `name` has run, whenever and in whichever thread it is
-    first imported (the run loads the workbook writer in the background while counting)."""
-    import importlib.abc
-    import importlib.util
-
-    class Hook(importlib.abc.MetaPathFinder):
-        def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-            if fullname != name:
-                return None
-            sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(fullname)
-            loader = spec.loader if spec is not None else None
-            if loader is None:
-                return spec
-            run = loader.exec_module
-
-            def exec_module(module: Any) -> None:
-                run(module)
-                then(module)
-
-            loader.exec_module = exec_module  # type: ignore[method-assign]
-            return spec
-
-    sys.meta_path.insert(0, Hook())
-
-
 def _install() -> None:
+    import batchcount.api.finish as finish
     import batchcount.api.job as job
     import batchcount.api.session as session
     import batchcount.cli.check as cli
@@ -97,18 +71,11 @@ def _install() -> None:
     PHASES["imported"] = time.time()
     for module in (cli, job):
         _wrap(module, "prepare", "prepare")
-    _wrap(cli, "write_output", "write", memory=True)
+    for module in (cli, finish):
+        _wrap(module, "write_output", "write", memory=True)
+    _wrap(job, "finish", "finish")
     _wrap(runner.Runner, "run", "count")
     _wrap(session.StoreSession, "start", "store_lookup")
-
-    def finish_loaded(finish: Any) -> None:
-        _wrap(finish, "write_output", "write", memory=True)
-        _wrap(finish, "finish", "finish")
-
-    if "batchcount.api.finish" in sys.modules:
-        finish_loaded(sys.modules["batchcount.api.finish"])
-    else:
-        _after_import("batchcount.api.finish", finish_loaded)
 
 
 def main() -> None:

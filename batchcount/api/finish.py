@@ -19,11 +19,11 @@ from batchcount.net.runner import RunReport
 from batchcount.output.atomic import remove_stale_temp_files
 from batchcount.output.columns import ExtraColumn, ResultRow
 from batchcount.output.compare import COMPARE_COLUMNS, Comparison
-from batchcount.output.formats import COUNT_FORMAT, MONEY_FORMAT
 from batchcount.output.money_lines import receipt_lines, receipt_rows
 from batchcount.output.presentation import Presentation
 from batchcount.output.report import explode_text, outcome_lines
 from batchcount.output.results import Tally, run_rows_out
+from batchcount.output.style import COUNT_FORMAT, MONEY_FORMAT
 from batchcount.output.summary import Partial, Summary
 from batchcount.output.workbook import write_output
 from batchcount.plan.estimate import Estimate

@@ -8,8 +8,6 @@ the per-user count store (`api.session`): nothing answered within --max-age is p
 from __future__ import annotations
 
 import contextlib
-import importlib
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 from batchcount.api.account import account, endpoint
 from batchcount.api.canary import canary_size, check_canary, count_jobs
 from batchcount.api.compare import check_compare, load_comparison
+from batchcount.api.finish import build_summary, finish
 from batchcount.api.interrupts import HeldSignals
 from batchcount.api.limits import fit_to_machine, unrecorded_note
 from batchcount.api.options import (
@@ -52,7 +51,7 @@ from batchcount.plan.prepare import Prepared, prepare
 from batchcount.store.location import store_location
 from batchcount.store.lock import exclusive
 
-__all__ = ["UI", "RunOptions", "default_output", "run_job"]
+__all__ = ["UI", "RunOptions", "build_summary", "default_output", "run_job"]
 
 
 def run_job(options: RunOptions, ui: UI) -> int:
@@ -146,8 +145,6 @@ def _run_with_store(
                 ui.info("Nothing was sent.")
                 return EXIT_STOPPED
             interrupts.hold()  # signals are only recorded now: the runner and the write read them
-            if todo and not spend_nothing:
-                _preload_writer()
             report, not_reached = RunReport(), None
             if todo or done:
                 session.begin()
@@ -186,8 +183,6 @@ def _run_with_store(
     with _paid_means_stopped(report):
         entries = session.view(report)
     command = resume_command(options, output) if output is not None else ""
-    from batchcount.api.finish import finish  # loaded while counting (`_preload_writer`)
-
     try:
         code = finish(
             prepared,
@@ -237,15 +232,3 @@ def _paid_means_stopped(report: RunReport) -> Iterator[None]:
         if report.sent and exc.exit_code == EXIT_USAGE:
             exc.exit_code = EXIT_STOPPED
         raise
-
-
-def _preload_writer() -> None:
-    """Import the workbook writer (openpyxl and numpy: ~0.15 s) in a thread while the
-    requests are out, when the main thread only waits on the network; imports are
-    thread-safe, and `finish` waits for this one if it is not done."""
-    threading.Thread(
-        target=importlib.import_module,
-        args=("batchcount.api.finish",),
-        name="batchcount-preload",
-        daemon=True,
-    ).start()

@@ -22,7 +22,7 @@ from batchcount.api.reuse import (
 )
 from batchcount.net.client import GenerectClient
 from batchcount.net.runner import Outcome, RunReport
-from batchcount.output.formats import COUNT_FORMAT, MONEY_FORMAT
+from batchcount.output.style import COUNT_FORMAT, MONEY_FORMAT
 from batchcount.plan.estimate import Estimate, money
 from batchcount.plan.prepare import Prepared
 from batchcount.store.age import describe_age

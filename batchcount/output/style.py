@@ -9,10 +9,9 @@ from typing import Any
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from batchcount.output.formats import COUNT_FORMAT as COUNT_FORMAT
-from batchcount.output.formats import DATETIME_FORMAT as DATETIME_FORMAT
-from batchcount.output.formats import MONEY_FORMAT as MONEY_FORMAT
-
+MONEY_FORMAT = "$#,##0.00##"  # 4 decimals when needed: prices like $0.0125 stay exact
+COUNT_FORMAT = "#,##0"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 EXCEL_CELL_LIMIT = 32_767  # characters (UTF-16 units) in one cell
 TRUNCATION_MARKER = "…[truncated]"
 FICTIONAL = "counts are fictional, nothing was charged"
