@@ -175,6 +175,32 @@ def test_totals_and_footnotes_are_skipped_never_paid(tmp_path: Path) -> None:
     assert "3 footnote rows skipped (rows 9-11)" in result.output
 
 
+def test_group_total_rows_from_subtotals_and_pivots_are_skipped(tmp_path: Path) -> None:
+    path = LAYOUTS.group_totals(tmp_path)
+    prepared = prepare(InputOptions(path))
+    got = statuses(prepared)
+    assert [got[n] for n in (4, 6, 8, 10, 13)] == ["skipped"] * 5
+    assert [got[n] for n in (2, 3, 5, 7, 9, 11, 12)] == ["valid"] * 7
+    assert all(b is None for n, b in bodies(prepared).items() if got[n] == "skipped")
+    result = check(str(path))
+    assert "5 total rows skipped (rows 4, 6, 8, 10, 13)" in result.output
+    report = tmp_path / "report.xlsx"
+    check(str(path), "--report", str(report))
+    sheet = openpyxl.load_workbook(report, read_only=True)["Results"]
+    messages = [" ".join(str(c) for c in row if c) for row in sheet.iter_rows(values_only=True)]
+    assert any(
+        "row 4 is a group total ('Germany Total', as Excel's Subtotal" in m for m in messages
+    )
+    assert any("row 8 is a group total ('EMEA Total'" in m for m in messages)
+
+
+def test_group_totals_in_exploded_rows_are_skipped(tmp_path: Path) -> None:
+    path = LAYOUTS.group_totals(tmp_path)
+    prepared = prepare(InputOptions(path, explode=("Locations",)))
+    skipped = {r.check.row_number for r in prepared.plan.rows if r.check.status == "skipped"}
+    assert skipped == {4, 6, 8, 10, 13}
+
+
 def test_skipped_rows_say_why_in_the_report(tmp_path: Path) -> None:
     out = tmp_path / "report.xlsx"
     result = check(str(LAYOUTS.totals_and_footnotes(tmp_path)), "--report", str(out))

@@ -27,6 +27,7 @@ from batchcount.plan.distinct import (
     NUMERIC,
     REAL,
     REALTIME_ONLY,
+    SUBTOTAL_LIKE,
     VALUE_FLAGS,
     ColumnCells,
     Entry,
@@ -71,8 +72,9 @@ def check_table(
     """The plan for `rows`. `texts` replaces a column's cells (e.g. filled down), `skipped`
     gives (row index -> why) rows not checked at all, `extra_*` messages added to rows;
     `not_segment(i)` says why row i is not a segment (a total, a footnote), or None: asked for
-    rows whose sent cells are all empty or numbers, hold a total label, or hold only a cell
-    that starts like a footnote, and the rows in `ask`; `watch_fill_down`
+    rows whose sent cells are all empty or numbers, hold a total label, hold only a cell
+    that starts like a footnote or one text cell that reads like a group total ("North
+    Total"), and the rows in `ask`; `watch_fill_down`
     warns on the blank cells of a column laid out filled down (`filldown.detect`)."""
     n = len(rows)
     texts, skipped = texts or {}, dict(skipped or {})
@@ -237,6 +239,8 @@ def _codes(
     if not names:  # constants only: every row is checked one by one
         codes = [_SKIPPED if i in skipped else _ONE_BY_ONE for i in range(n)]
         return pl.Series(codes).cast(pl.UInt8), pl.repeat(True, n, eager=True)
+    # sent cells holding text (not blank, not a number): a group total has one, its label
+    text_cells = pl.sum_horizontal([(~bit(c, BLANK | NUMERIC)).cast(pl.UInt32) for c in names])
     all_blank = flags.select(pl.all_horizontal([bit(c, BLANK) for c in names])).to_series()
     code = (
         flags.with_columns(skip=skip, one=one_by_one)
@@ -254,6 +258,7 @@ def _codes(
                 )
                 | pl.all_horizontal([bit(c, BLANK | NUMERIC) for c in names])
                 | pl.any_horizontal([bit(c, LABEL) for c in names])
+                | ((text_cells == 1) & pl.any_horizontal([bit(c, SUBTOTAL_LIKE) for c in names]))
             )
             .then(_ASK)
             .when(

@@ -17,6 +17,7 @@ from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields
 from batchcount.plan.fingerprints import body_member, str_list_member
 from batchcount.plan.rows import _field_result, _FieldResult
 from batchcount.plan.skips import is_number, is_total_label, looks_like_footnote
+from batchcount.plan.subtotals import looks_like_subtotal
 from batchcount.plan.vocabulary import ValueCheck, _check_one, checked_fields
 
 # Anything `cells.clean_text` would change beyond trimming spaces: whitespace other than a
@@ -29,7 +30,7 @@ _TRICKY = re.compile(f"[{OTHER_SPACE}\u200b\ufeff]")
 
 
 BLANK, ERROR, MESSAGE, REAL, ANCHOR, REALTIME_ONLY = 1, 2, 4, 8, 16, 32
-NOTE_LIKE, LABEL, NUMERIC = 64, 128, 256  # what a row that is not a segment holds
+NOTE_LIKE, LABEL, NUMERIC, SUBTOTAL_LIKE = 64, 128, 256, 512  # what a non-segment row holds
 VALUE_FLAGS = REAL | ANCHOR | REALTIME_ONLY  # the bits that follow from the value alone
 
 
@@ -43,7 +44,8 @@ class Entry(NamedTuple):
     # the count (not False, not an output option); ANCHOR: company name / link / id;
     # REALTIME_ONLY: database mode, a value only realtime mode accepts (the row is refused);
     # NOTE_LIKE: starts like a footnote ("Source: ...", "* excludes ..."); LABEL: a total
-    # label ("Grand total"); NUMERIC: a number (a total row's sums)
+    # label ("Grand total"); NUMERIC: a number (a total row's sums); SUBTOTAL_LIKE: reads
+    # like a group total label ("North Total", `subtotals`)
     flags: int
 
 
@@ -87,6 +89,7 @@ class ColumnCells:
             NOTE_LIKE * looks_like_footnote(text)
             | LABEL * is_total_label(text)
             | NUMERIC * (text.lstrip()[:1] in _NUMBER_START and is_number(text))
+            | SUBTOTAL_LIKE * looks_like_subtotal(text)
         )
         return entry._replace(flags=entry.flags | marks) if marks else entry
 

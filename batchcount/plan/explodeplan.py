@@ -28,6 +28,7 @@ from batchcount.plan.skips import (
     looks_like_footnote,
     not_segment,
 )
+from batchcount.plan.subtotals import Subtotals, group_total, looks_like_subtotal
 from batchcount.read.grid import column_of
 from batchcount.read.sheet import Sheet
 
@@ -49,12 +50,13 @@ def plan_exploded(
     filled = _filled(rows, texts)
     reasons = dict(skips.reasons)
     asked = set(labelled(filled, sent))
+    subtotals = Subtotals(filled, sent)
     for i, cells in enumerate(filled):
         if i in reasons or not any(c.strip() for c in cells):
             continue
         if i not in asked and not _may_not_be_segment(cells, sent):
             continue
-        found = not_segment(cells, numbers[i], sent)
+        found = not_segment(cells, numbers[i], sent) or group_total(subtotals, i, numbers[i])
         if found is not None:
             kind, why = found
             (skips.totals if kind == "total" else skips.footnotes).append(numbers[i])
@@ -98,13 +100,16 @@ def _filled(rows: Sequence[Sequence[str]], texts: Mapping[int, Sequence[str]]) -
 
 def _may_not_be_segment(cells: Sequence[str], sent: set[int]) -> bool:
     """The rows the columnar check asks `not_segment` about: no sent cell filled, or only
-    numbers, a lone cell that starts like a footnote, or a total label in a sent cell."""
+    numbers, a lone cell that starts like a footnote, a total label in a sent cell, or one
+    text cell that reads like a group total."""
     filled = [cells[i] for i in sent if i < len(cells) and cells[i].strip()]
+    text = [c for c in filled if not is_number(c)]
     return (
         not filled
-        or all(is_number(c) for c in filled)
+        or not text
         or (len(filled) == 1 and looks_like_footnote(filled[0]))
         or any(is_total_label(c) for c in filled)
+        or (len(text) == 1 and looks_like_subtotal(text[0]))
     )
 
 

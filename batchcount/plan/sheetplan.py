@@ -23,6 +23,7 @@ from batchcount.plan.skips import (
     not_segment,
     total_label,
 )
+from batchcount.plan.subtotals import Subtotals, group_total
 from batchcount.read.grid import column_of
 from batchcount.read.sheet import Sheet
 from batchcount.shown import quoted, shown
@@ -42,8 +43,10 @@ def plan_sheet(
     skips = find_skips(rows, numbers, sent, sheet.hidden_rows, include_hidden)
     texts, notes = fill_texts(sheet, sent, skips, fill_down)
 
+    subtotals = Subtotals(rows, sent)
+
     def is_not_segment(i: int) -> str | None:
-        found = not_segment(rows[i], numbers[i], sent)
+        found = not_segment(rows[i], numbers[i], sent) or group_total(subtotals, i, numbers[i])
         if found is None:
             return None
         kind, why = found

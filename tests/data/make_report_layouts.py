@@ -140,6 +140,29 @@ def hidden_rows(folder: Path) -> Path:
     )
 
 
+def group_totals(folder: Path) -> Path:
+    """Excel's Data > Subtotal output on a sent column (Locations), a pivot-style label in an
+    unsent first column, the localised prefix form, and look-alikes that are segments."""
+    return _write(
+        folder / "group_totals.xlsx",
+        [
+            ["Segment", "Job Titles", "Locations", "Leads"],
+            ["A", "CTO", "Germany", 1200],
+            ["B", "CFO", "Germany", 300],
+            ["", "", "Germany Total", 1500],  # row 4: Excel's Subtotal label
+            ["C", "CTO", "France", 90],
+            ["", "", "France Count", 1],  # row 6: Subtotal with COUNT
+            ["EMEA", "CIO", "Spain", 50],
+            ["EMEA Total", "", "", 1640],  # row 8: a pivot's group total, label in column A
+            ["D", "VP Sales", "Italy", 70],
+            ["", "", "Total Italy", 70],  # row 10: French/Spanish Excel writes it first
+            ["E", "Director Count", "Italy", 5],  # row 11: a title, other filters: a segment
+            ["F", "Sales Max", "", 5],  # row 12: 'Sales' never stands above: a segment
+            ["", "", "Grand Total", 1715],  # row 13
+        ],
+    )
+
+
 ALL = (
     decorated_headers,
     filled_down,
@@ -147,6 +170,7 @@ ALL = (
     totals_and_footnotes,
     comma_countries,
     hidden_rows,
+    group_totals,
 )
 
 
