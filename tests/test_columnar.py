@@ -49,6 +49,9 @@ CELLS: dict[str, list[str]] = {
         "  ",
         "a\nb",
         "VP  Sales",
+        "N/A",
+        "CTO; -",
+        "#REF!",
     ],
     "Seniorities": ["", "vp", "VP", "CXO", "vp; director", "vp;VP", "Owner / Partner", "wizard"],
     "Locations": [
@@ -59,6 +62,9 @@ CELLS: dict[str, list[str]] = {
         "San Francisco, California, United States",
         "Austin, TX",
         "France; Spain",
+        "TBD",
+        "—",
+        "NA",
     ],
     "Company Industries": [
         "",

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from batchcount.plan.fields import all_fields
+from batchcount.plan.placeholders import placeholder_problem
 
 # Non-breaking, thin and other unicode spaces, tabs and line breaks all collapse to one space.
 _SPACE_RE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
@@ -167,6 +168,10 @@ def parse_cell(name: str, text: str, separator: str = ";") -> Cell:
                 )
             if len(values) > 500:
                 return Cell(None, f"{len(values)} emails; the API takes at most 500 per request")
+        for value in values:
+            problem = placeholder_problem(value)
+            if problem is not None:
+                return Cell(None, problem)
         return Cell(tuple(values))
     if kind == "int_list":
         numbers: list[int] = []

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from batchcount.plan.commas import COMMA_LISTS, LOCATION_FIELDS
 from batchcount.plan.fields import ANCHORS, NON_FILTERS, all_fields
 from batchcount.plan.fingerprints import body_member, str_list_member
+from batchcount.plan.placeholders import PLACEHOLDER_START, placeholder_problem
 from batchcount.plan.rows import _field_result, _FieldResult
 from batchcount.plan.skips import is_number, is_total_label, looks_like_footnote
 from batchcount.plan.subtotals import looks_like_subtotal
@@ -144,6 +145,8 @@ class ColumnCells:
             values = tuple(seen)
         if self._comma_list and "," in text and any(v.count(",") >= 2 for v in values):
             return None
+        if any(v[:1] in PLACEHOLDER_START and placeholder_problem(v) for v in values):
+            return None  # "N/A", "-", "#REF!": the full path refuses it
         if not self._checked:
             return values
         if self._locations and "," in text:
