@@ -57,3 +57,15 @@ def test_rows_with_placeholders_are_invalid_and_say_the_fix(tmp_path: Path) -> N
 def test_a_dataframe_with_placeholders_sends_nothing_for_them() -> None:
     report = batchcount.check([{"Job Titles": "TBD", "Locations": "Germany"}])
     assert report.estimate.invalid == 1 and report.estimate.billable == 0
+
+
+def test_an_id_in_excels_scientific_notation_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("Job Titles,Company ID\nCTO,2.13537E+06\nCFO,2135371\n", encoding="utf-8")
+    rows = prepare(InputOptions(path)).plan.rows
+    assert rows[0].check.errors == (
+        "row 2, Company ID: '2.13537E+06' is Excel's scientific notation, which has lost the "
+        "last digits of the number; format the column as Number with no decimals (or as Text) "
+        "in Excel, then save or export again",
+    )
+    assert rows[1].check.body == {"job_titles": ["CFO"], "company_id": 2135371}

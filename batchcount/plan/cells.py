@@ -69,6 +69,20 @@ def split_list(text: str, separator: str) -> list[str]:
     return out
 
 
+_SCIENTIFIC_RE = re.compile(r"\s*\d(?:[.,]\d+)?E\+?\d+\s*", re.I)  # 2.13537E+06
+
+
+def _scientific(text: str) -> str | None:
+    """The fix for an id Excel wrote in scientific notation (its last digits are gone)."""
+    if not _SCIENTIFIC_RE.fullmatch(text):
+        return None
+    return (
+        f"'{_short(text.strip())}' is Excel's scientific notation, which has lost the last "
+        "digits of the number; format the column as Number with no decimals (or as Text) in "
+        "Excel, then save or export again"
+    )
+
+
 def _parse_int(text: str) -> int | None:
     """A whole number: "3", "3.0" (Excel), "2,135,371"; None for anything else ("1,2", "2.5")."""
     compact = text.strip()
@@ -181,7 +195,8 @@ def parse_cell(name: str, text: str, separator: str = ";") -> Cell:
                 sep = ";" if separator == "\n" else separator
                 return Cell(
                     None,
-                    f"'{_short(part)}' is not a whole number; write whole numbers separated "
+                    _scientific(part)
+                    or f"'{_short(part)}' is not a whole number; write whole numbers separated "
                     f"by '{sep}', e.g. 1{sep}2",
                 )
             problem = _check_range(name, number, part)
@@ -195,7 +210,9 @@ def parse_cell(name: str, text: str, separator: str = ";") -> Cell:
         number = _parse_int(value)
         if number is None:
             return Cell(
-                None, f"'{_short(value)}' is not a whole number; write digits only, e.g. 2135371"
+                None,
+                _scientific(value)
+                or f"'{_short(value)}' is not a whole number; write digits only, e.g. 2135371",
             )
         problem = _check_range(name, number, value)
         return Cell(None, problem) if problem else Cell(number)
