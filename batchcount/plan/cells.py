@@ -69,7 +69,7 @@ def split_list(text: str, separator: str) -> list[str]:
     return out
 
 
-_SCIENTIFIC_RE = re.compile(r"\s*\d(?:[.,]\d+)?E\+?\d+\s*", re.I)  # 2.13537E+06
+_SCIENTIFIC_RE = re.compile(r"\s*\d[.,]\d+E\+\d+\s*", re.I)  # 2.13537E+06: what Excel shows
 
 
 def _scientific(text: str) -> str | None:
