@@ -131,6 +131,31 @@ def test_xlsx_merge_spanning_rows_is_refused_on_every_row(files: Path) -> None:
     assert all("merged cells A2:A4" in text for text in found.values())
 
 
+def test_values_under_a_header_merged_over_columns_are_not_dropped(tmp_path: Path) -> None:
+    # "Locations" merged over B1:C1 with a second location in column C: only column B is
+    # sent, so the row would count a narrower segment than the sheet shows
+    import openpyxl
+
+    path = tmp_path / "merged_header.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Job Titles", "Locations", None, "Company Industries"])
+    ws.merge_cells("B1:C1")
+    ws.append(["CTO", "Germany", "France", "Banking"])
+    ws.append(["CFO", "Spain", None, "Banking"])
+    book.save(path)
+    found = errors(path)
+    assert list(found) == [2]
+    assert (
+        "cell C2 holds 'France' under the header 'Locations', which is merged over B1:C1: only "
+        "column B is sent, so this value would be dropped; unmerge the header and put the "
+        "values in column B separated by ';' (or give column C a header of its own)"
+    ) in found[2]
+    assert bodies(path)[1] == {"job_titles": ["CFO"], "locations": ["Spain"],
+                               "company_industries": ["Banking"]}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("name", "merged"),
     [

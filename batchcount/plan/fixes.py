@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from batchcount.plan.cells import split_list
 from batchcount.plan.fields import all_fields
 from batchcount.plan.mapping import ColumnMap, header_label
-from batchcount.plan.prepare import Prepared, row_problems
+from batchcount.plan.prepare import Prepared
+from batchcount.plan.row_problems import row_problems
 from batchcount.plan.rows import RowOptions, check_cell, check_row
 from batchcount.plan.separators import column_ref
 from batchcount.plan.vocabulary import check_values, checked_fields

@@ -25,13 +25,14 @@ from batchcount.plan.mapping import (
     map_columns,
     parse_map_options,
 )
+from batchcount.plan.row_problems import row_problems
 from batchcount.plan.rows import Mode, RowCheck, RowOptions, constant_errors
 from batchcount.plan.rows import check_rows as rows_checked
 from batchcount.plan.separators import declared_separators, resolve_separators
 from batchcount.plan.sheetplan import plan_sheet
 from batchcount.plan.skips import Skips
 from batchcount.read.frame import sheet_from_data
-from batchcount.read.sheet import HEADERLESS, Sheet, column_label, read_sheet
+from batchcount.read.sheet import HEADERLESS, Sheet, read_sheet
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def prepare(options: InputOptions) -> Prepared:
             sheet,
             columns,
             row_options,
-            _row_problems(sheet, columns),
+            row_problems(sheet, columns),
             chosen,
             fill_down=options.fill_down,
             include_hidden=options.include_hidden,
@@ -127,7 +128,7 @@ def prepare(options: InputOptions) -> Prepared:
             sheet,
             columns,
             row_options,
-            _row_problems(sheet, columns),
+            row_problems(sheet, columns),
             fill_down=options.fill_down,
             include_hidden=options.include_hidden,
         )
@@ -212,7 +213,7 @@ def check_rows(
 ) -> list[RowCheck]:
     """Row by row (the reference the columnar check is tested against; no skips, no
     fill-down)."""
-    problems = _row_problems(sheet, columns)
+    problems = row_problems(sheet, columns)
     if explosion is None:
         return rows_checked(
             sheet.row_numbers, sheet.rows, sheet.headers, columns, options, problems
@@ -226,47 +227,8 @@ def check_rows(
     )
 
 
-def row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
-    """Why whole rows cannot be sent, as the reader and the merged cells tell (no values)."""
-    return _row_problems(sheet, columns)
-
-
 def plan_one_by_one(sheet: Sheet, columns: ColumnMap, options: RowOptions) -> Plan:
     return make_plan(check_rows(sheet, columns, options), options.mode)
-
-
-def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
-    """The reader's row problems, plus cells of sent columns that read as empty or as an
-    error although Excel shows something (uncalculated formula, #N/A, merged cells): sending
-    such a row would silently drop or garble a filter."""
-    if not sheet.cell_problems and not sheet.merged:
-        return sheet.row_problems
-    found: dict[int, list[str]] = {}
-    for (row, col), text in sorted(sheet.cell_problems.items()):
-        if col in columns.fields:
-            found.setdefault(row, []).append(f"{_cell_name(sheet, row, col)} {text}")
-    if sheet.merged and sheet.row_numbers:
-        first, last = sheet.row_numbers[0], sheet.row_numbers[-1]
-        for col in sorted(columns.fields):
-            covering = sorted(m for m in sheet.merged if m.first_col <= col <= m.last_col)
-            done = first - 1  # rows up to here are already reported for this column
-            for merge in covering:  # overlapping ranges (hostile files) cost no extra rows
-                start = max(merge.first_row, first, done + 1)
-                for row in range(start, min(merge.last_row, last) + 1):
-                    if (row, col) == (merge.first_row, merge.first_col):
-                        continue  # the top-left cell holds the value
-                    if sheet.rows[row - first][col].strip():
-                        continue
-                    found.setdefault(row, []).append(
-                        f"{_cell_name(sheet, row, col)} is empty because it is part of the "
-                        f"merged cells {merge.ref} (only the first cell holds the value); "
-                        "unmerge them and fill the value down into every row"
-                    )
-                done = max(done, min(merge.last_row, last))
-    merged = dict(sheet.row_problems)
-    for row, texts in found.items():
-        merged[row] = "; ".join([*([merged[row]] if row in merged else []), *texts])
-    return merged
 
 
 def _sample(sheet: Sheet, index: int, rows: int = 200, values: int = 20) -> list[str]:
@@ -275,7 +237,3 @@ def _sample(sheet: Sheet, index: int, rows: int = 200, values: int = 20) -> list
         r[index] for r in sheet.rows[:rows] if index < len(r) and r[index].strip()
     )
     return list(found)[:values]
-
-
-def _cell_name(sheet: Sheet, row: int, col: int) -> str:
-    return f"cell {column_label(col)}{row} ({header_label(sheet.headers, col)})"
