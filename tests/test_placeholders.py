@@ -1,6 +1,8 @@
 """Cells that stand for "no value" ("N/A", "-", "TBD", "(blank)", "?") and Excel errors
 exported to CSV as text ("#N/A", "#REF!") are refused with the fix, never sent as a filter
-value: the API would search for a job title "N/A" and bill the request."""
+value: the API would search for a job title "N/A" and bill the request. Also what else quietly
+changes the question: an id in Excel's scientific notation, values in a column with no
+header."""
 
 from __future__ import annotations
 
@@ -69,3 +71,14 @@ def test_an_id_in_excels_scientific_notation_is_refused_with_the_fix(tmp_path: P
         "in Excel, then save or export again",
     )
     assert rows[1].check.body == {"job_titles": ["CFO"], "company_id": 2135371}
+
+
+def test_a_column_without_a_header_that_holds_values_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "blank_header.csv"
+    path.write_text("Job Titles,Locations,,Notes\nCTO,Germany,France,x\nCFO,Spain,,\n")
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert (
+        "Hint: column C has no header but holds 1 value (first in row 2); it is not sent: give "
+        "the column a header (a field name such as 'Locations') to send it"
+    ) in result.output
+    assert "column D" not in result.output  # 'Notes' has a header: kept in the output, named

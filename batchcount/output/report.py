@@ -12,6 +12,7 @@ from batchcount.plan.estimate import Estimate, money
 from batchcount.plan.planned import MessageKind
 from batchcount.plan.prepare import Prepared
 from batchcount.plan.separators import column_ref, separator_advice
+from batchcount.read.grid import column_of
 from batchcount.read.sheet import column_label
 from batchcount.shown import quoted, shown
 
@@ -33,9 +34,30 @@ def input_lines(prepared: Prepared) -> list[str]:
             shown += f", ... ({len(not_sent)} columns in all)"
         lines.append(f"Not sent (kept in the output): {shown}")
     lines.extend(f"Hint: {hint}" for hint in prepared.columns.hints)
+    lines.extend(f"Hint: {hint}" for hint in unnamed_column_hints(prepared))
     lines.extend(f"Hint: {hint}" for hint in prepared.plan.hints)
     lines.extend(f"Note: {note}" for note in prepared.notes)
     return lines + explode_lines(prepared)
+
+
+def unnamed_column_hints(prepared: Prepared) -> list[str]:
+    """Columns without a header that hold values: never sent, and easy to miss."""
+    sheet, fields = prepared.sheet, prepared.columns.fields
+    hints = []
+    for index, header in enumerate(sheet.headers):
+        if header.strip() or index in fields:
+            continue
+        filled = [i for i, c in enumerate(column_of(sheet.rows, index)) if c.strip()]
+        if filled:
+            first = sheet.row_numbers[filled[0]]
+            many = len(filled) != 1
+            hints.append(
+                f"column {column_label(index)} has no header but holds {len(filled)} "
+                f"value{'s' * many} (first in row {first}); {'they are' if many else 'it is'} "
+                "not sent: give the column a header (a field name such as 'Locations') to send "
+                f"{'them' if many else 'it'}"
+            )
+    return hints
 
 
 def hidden_column_lines(prepared: Prepared) -> list[str]:
