@@ -12,11 +12,6 @@ from batchcount.shown import shown
 
 
 def row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
-    """Why whole rows cannot be sent, as the reader and the merged cells tell (no values)."""
-    return _row_problems(sheet, columns)
-
-
-def _row_problems(sheet: Sheet, columns: ColumnMap) -> dict[int, str]:
     """The reader's row problems, plus cells of sent columns that read as empty or as an
     error although Excel shows something (uncalculated formula, #N/A, merged cells): sending
     such a row would silently drop or garble a filter."""
