@@ -13,6 +13,7 @@ from batchcount.plan.cells import parse_cell
 from batchcount.plan.estimate import fingerprint
 from batchcount.plan.fields import all_fields, field_names
 from batchcount.plan.mapping import map_columns
+from batchcount.plan.placeholders import placeholder_problem
 from batchcount.plan.rows import RowOptions, check_row
 from batchcount.resources import request_schema, vocabulary_data
 
@@ -173,8 +174,11 @@ def _cell(values: st.SearchStrategy[Any], max_size: int = 3) -> st.SearchStrateg
     return st.lists(values, min_size=0, max_size=max_size)
 
 
+# free text that is a value, not a placeholder such as "-" or "none" (those are refused:
+# tests/test_placeholders.py)
+VALUES = WORDS.filter(lambda w: placeholder_problem(w.strip()) is None)
 COLUMN_VALUES: dict[str, st.SearchStrategy[list[Any]]] = {
-    "Job Titles": _cell(WORDS),
+    "Job Titles": _cell(VALUES),
     "Seniority": _cell(st.sampled_from(SENIORITIES)),
     "Geo": _cell(st.sampled_from(LOCATIONS)),
     "Industry": _cell(st.sampled_from(INDUSTRIES)),
@@ -182,7 +186,7 @@ COLUMN_VALUES: dict[str, st.SearchStrategy[list[Any]]] = {
     "Company Size": _cell(st.sampled_from(HEADCOUNTS)),
     "Company Type": _cell(st.sampled_from(COMPANY_TYPES)),
     "Function": _cell(st.sampled_from(FUNCTIONS)),
-    "Keywords": _cell(WORDS),
+    "Keywords": _cell(VALUES),
     "Years Of Experience": _cell(st.integers(1, 5)),
     "Changed Jobs": _cell(st.sampled_from(["yes", "no", "TRUE", "FALSE", "x"]), 1),
     "Num Of Connections": _cell(st.sampled_from(["500-1000", "500+", '{"max": 50}']), 1),
