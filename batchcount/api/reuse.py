@@ -119,11 +119,13 @@ def find_reuse(
     output as if it had been taken over, so both see the same counts."""
     now = time.time() if now is None else now
     reuse = Reuse(scope, now - max_age.total_seconds(), max_age)
+    # check: an unimported journal beside the output (None when there is none)
     jpath = journal_path(output) if not settle and output is not None else None
-    journal = jpath is not None and jpath.exists()
+    if jpath is not None and not jpath.exists():
+        jpath = None
     stored = db is not None and holds_mode(db, scope.mode)
     # fingerprints only (check builds no request body), and none when nothing could match
-    fps = list(plan.first_row) if stored or journal else []
+    fps = list(plan.first_row) if stored or jpath is not None else []
     records: dict[str, Record] = {}
     if db is not None:
         if stored:
@@ -134,7 +136,7 @@ def find_reuse(
                 reuse.crashed |= dead_in_flight(db, records.values())
         if output is not None:
             reuse.cost_so_far = output_cost(db, output, scope.test)
-    if jpath is not None and journal and output is not None:
+    if jpath is not None and output is not None:
         contents = read_journal(jpath, output.name)
         wanted = set(fps)
         for fp, record in as_records(contents, scope).items():

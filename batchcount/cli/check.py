@@ -49,7 +49,11 @@ from batchcount.errors import (
     metavar="FILE",
     help="The output `run` would write (default INPUT.counted.xlsx): what it has cost so far.",
 )
-@endpoint_options
+@endpoint_options(
+    key_help="Generect API key: selects live or test counts, and asks the free price tier.",
+    base_help="API base URL (stored counts are kept per API).",
+    sandbox_help="Look up the counts of --sandbox runs (test mode).",
+)
 @store_options
 def check(**kwargs: Any) -> None:
     """Read, map, validate and estimate INPUT. Makes no billable call.

@@ -20,7 +20,7 @@ from batchcount.cli.numbers import (
     WAIT_SECONDS,
 )
 from batchcount.cli.replay import typed_options
-from batchcount.cli.store_options import max_age, store_options
+from batchcount.cli.store_options import endpoint_options, max_age, store_options
 from batchcount.cli.ui import TerminalUI
 from batchcount.errors import UsageError
 
@@ -35,26 +35,10 @@ from batchcount.errors import UsageError
     help="Output .xlsx (or .csv). Default: INPUT.counted.xlsx beside the input.",
 )
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before spending.")
-@click.option(
-    "--api-key",
-    envvar="GENERECT_API_KEY",
-    metavar="KEY",
-    show_envvar=True,
-    help="Generect API key (a test_ key runs in test mode). Prefer the env variable.",
-)
-@click.option(
-    "--base-url",
-    envvar="GENERECT_API_BASE",
-    metavar="URL",
-    show_envvar=True,
-    default="https://api.generect.com",
-    show_default=True,
-    help="API base URL.",
-)
-@click.option(
-    "--sandbox",
-    is_flag=True,
-    help="Run against the built-in test-mode server on loopback (no key, no cost).",
+@endpoint_options(
+    key_help="Generect API key (a test_ key runs in test mode). Prefer the env variable.",
+    base_help="API base URL.",
+    sandbox_help="Run against the built-in test-mode server on loopback (no key, no cost).",
 )
 @click.option(
     "--concurrency",

@@ -1,5 +1,5 @@
-"""Options `run` and `check` share about the count store, and `check`'s copy of `run`'s API
-options (so both look up the same stored counts)."""
+"""Options `run` and `check` share: the count store, and the API options (so both look up
+the same stored counts)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from batchcount.cli.common import add_secret
+from batchcount.net.endpoint import DEFAULT_BASE_URL
 from batchcount.store.age import parse_age
 
 
@@ -48,32 +49,37 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def endpoint_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The same spellings, env variables and default as `run`'s."""
+def endpoint_options(
+    key_help: str, base_help: str, sandbox_help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--api-key, --base-url and --sandbox: one spelling, env variable and default for `run`
+    and `check` (so both look up the same stored counts), each command's own help."""
     options = [
         click.option(
             "--api-key",
             envvar="GENERECT_API_KEY",
             metavar="KEY",
             show_envvar=True,
-            help="Generect API key: selects live or test counts, and asks the free price tier.",
+            help=key_help,
         ),
         click.option(
             "--base-url",
             envvar="GENERECT_API_BASE",
             metavar="URL",
             show_envvar=True,
-            default="https://api.generect.com",
+            default=DEFAULT_BASE_URL,
             show_default=True,
-            help="API base URL (stored counts are kept per API).",
+            help=base_help,
         ),
-        click.option(
-            "--sandbox", is_flag=True, help="Look up the counts of --sandbox runs (test mode)."
-        ),
+        click.option("--sandbox", is_flag=True, help=sandbox_help),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def max_age(kwargs: dict[str, Any]) -> timedelta | None:

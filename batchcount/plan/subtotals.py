@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from batchcount.plan.skips import is_number
 from batchcount.read.grid import column_of
 from batchcount.shown import shown
 
@@ -25,7 +26,6 @@ _AFTER = (
 _BEFORE = "total|totale|totaal"
 _SPLIT_AFTER = re.compile(rf"(.*\S)\s+(?:{_AFTER})", re.I)
 _SPLIT_BEFORE = re.compile(rf"(?:{_BEFORE})\s+(\S.*)", re.I)
-_NUMBER = re.compile(r"[\s\d.,%$€£¥+\-()'’]*\d[\s\d.,%$€£¥+\-()'’]*")
 
 
 _AFTER_WORDS = frozenset(_AFTER.split("|"))
@@ -80,7 +80,7 @@ class Subtotals:
 
     def _others_are_numbers(self, cells: Sequence[str], label: int) -> bool:
         return all(
-            not cells[i].strip() or _NUMBER.fullmatch(cells[i]) is not None
+            not cells[i].strip() or is_number(cells[i])
             for i in self._sent
             if i != label and i < len(cells)
         )
